@@ -1,0 +1,35 @@
+"""The contract's error codes and the one exception the protocol package raises."""
+
+BAD_JSON = "bad_json"
+BAD_FRAME = "bad_frame"
+UNKNOWN_TYPE = "unknown_type"
+LINE_TOO_LONG = "line_too_long"
+BAD_ENCODING = "bad_encoding"
+NOT_LOGGED_IN = "not_logged_in"
+ALREADY_LOGGED_IN = "already_logged_in"
+NICK_TAKEN = "nick_taken"
+NICK_INVALID = "nick_invalid"
+BAD_PASSWORD = "bad_password"
+NO_SUCH_USER = "no_such_user"
+EMPTY_MESSAGE = "empty_message"
+MESSAGE_TOO_LONG = "message_too_long"
+FORBIDDEN = "forbidden"
+RATE_LIMITED = "rate_limited"
+SERVER_FULL = "server_full"
+
+ERROR_CODES = frozenset({
+    BAD_JSON, BAD_FRAME, UNKNOWN_TYPE, LINE_TOO_LONG, BAD_ENCODING,
+    NOT_LOGGED_IN, ALREADY_LOGGED_IN, NICK_TAKEN, NICK_INVALID, BAD_PASSWORD,
+    NO_SUCH_USER, EMPTY_MESSAGE, MESSAGE_TOO_LONG, FORBIDDEN, RATE_LIMITED,
+    SERVER_FULL,
+})
+
+
+class ProtocolError(Exception):
+    """A frame was refused. `code` is one of ERROR_CODES; `message` is for a person."""
+
+    def __init__(self, code: str, message: str):
+        assert code in ERROR_CODES, code
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message

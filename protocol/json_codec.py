@@ -1,0 +1,204 @@
+"""The JSON dialect: one JSON object a line, both ways.
+
+`decode_command` / `encode_event` are the server's side, `encode_command` /
+`decode_event` the client's. Decoding accepts a frame or raises ProtocolError with
+the contract's code; no other exception escapes.
+"""
+
+import json
+
+from protocol import errors
+from protocol.errors import ProtocolError
+from protocol.events import (
+    NO_ID, AskUsers, AskWhoami, Bye, Down, Error, Identity, Joined, Kick, Left,
+    Login, Logout, Message, Ping, Pong, Say, Shutdown, Unknown, UserList, Welcome,
+)
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class _HugeNumber:
+    """An integer too long for int(): kept opaque so unknown fields can still be ignored."""
+
+
+def _parse_int(digits: str):
+    return int(digits) if len(digits) <= 1000 else _HugeNumber()
+
+
+def _refuse_constant(name: str):
+    raise ProtocolError(errors.BAD_JSON, f"{name} is not allowed in JSON frames.")
+
+
+_decoder = json.JSONDecoder(parse_int=_parse_int, parse_constant=_refuse_constant)
+
+
+def decode_utf8(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(errors.BAD_ENCODING,
+                            "The frame is not valid UTF-8; it was dropped.") from None
+
+
+def parse_object(line: bytes) -> dict:
+    """Bytes of one frame -> a JSON object with a string `type`."""
+    text = decode_utf8(line)
+    try:
+        value = _decoder.decode(text)
+    except ProtocolError:
+        raise
+    except (ValueError, RecursionError):
+        raise ProtocolError(errors.BAD_JSON, "The frame is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise ProtocolError(errors.BAD_FRAME, "A frame must be a JSON object.")
+    kind = value.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError(errors.BAD_FRAME, "A frame needs a string field 'type'.")
+    return value
+
+
+# ---- server side: decode commands --------------------------------------------
+
+def decode_command(line: bytes):
+    frame = parse_object(line)
+    parse = _COMMANDS.get(frame["type"])
+    if parse is None:
+        raise ProtocolError(errors.UNKNOWN_TYPE,
+                            f"Unknown frame type {frame['type'][:40]!r}.")
+    return parse(frame)
+
+
+def _text(frame: dict, field: str, required: bool = False):
+    """A string field, or None when absent/null; refuses other types and lone surrogates."""
+    value = frame.get(field)
+    if value is None:
+        if required:
+            raise ProtocolError(errors.BAD_FRAME, f"The field '{field}' is required.")
+        return None
+    if not isinstance(value, str):
+        raise ProtocolError(errors.BAD_FRAME, f"The field '{field}' must be a string.")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ProtocolError(errors.BAD_FRAME,
+                                f"The field '{field}' holds a lone surrogate.") from None
+    return value
+
+
+def _ping_id(frame: dict):
+    if "id" not in frame:
+        return NO_ID
+    value = frame["id"]
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str):
+        return _text(frame, "id")
+    raise ProtocolError(errors.BAD_FRAME, "The field 'id' must be an integer or a string.")
+
+
+_COMMANDS = {
+    "login": lambda f: Login(_text(f, "nick", True), _text(f, "password") or None),
+    "msg": lambda f: Say(_text(f, "text", True), _text(f, "to")),
+    "users": lambda f: AskUsers(),
+    "whoami": lambda f: AskWhoami(),
+    "logout": lambda f: Logout(),
+    "ping": lambda f: Ping(_ping_id(f)),
+    "down": lambda f: Down(_text(f, "reason")),
+    "kick": lambda f: Kick(_text(f, "nick", True), _text(f, "reason")),
+}
+
+
+# ---- server side: encode events ----------------------------------------------
+
+def message_fields(event: Message) -> dict:
+    return {"type": "msg", "id": event.id, "ts": event.ts, "from": event.sender,
+            "to": event.to, "text": event.text}
+
+
+def _optional(fields: dict, name: str, value) -> dict:
+    if value is not None:
+        fields[name] = value
+    return fields
+
+
+def _pong_fields(event: Pong) -> dict:
+    return {"type": "pong"} if event.id is NO_ID else {"type": "pong", "id": event.id}
+
+
+_EVENT_FIELDS = {
+    Message: message_fields,
+    Welcome: lambda e: {"type": "welcome", "nick": e.nick, "users": list(e.users),
+                        "admin": e.admin,
+                        "history": [message_fields(m) for m in e.history],
+                        "server": e.server},
+    Joined: lambda e: {"type": "joined", "nick": e.nick, "ts": e.ts},
+    Left: lambda e: _optional({"type": "left", "nick": e.nick, "reason": e.reason,
+                               "ts": e.ts}, "message", e.message),
+    UserList: lambda e: {"type": "users", "users": list(e.users)},
+    Identity: lambda e: {"type": "whoami", "nick": e.nick, "admin": e.admin},
+    Pong: _pong_fields,
+    Error: lambda e: {"type": "error", "code": e.code, "message": e.message},
+    Bye: lambda e: _optional({"type": "bye", "reason": e.reason}, "message", e.message),
+    Shutdown: lambda e: {"type": "shutdown", "by": e.by, "reason": e.reason},
+}
+
+
+def encode_event(event) -> bytes:
+    return (_dumps(_EVENT_FIELDS[type(event)](event)) + "\n").encode("utf-8")
+
+
+# ---- client side -------------------------------------------------------------
+
+def _command_fields(command) -> dict:
+    if isinstance(command, Login):
+        return _optional({"type": "login", "nick": command.nick}, "password",
+                         command.password)
+    if isinstance(command, Say):
+        return {"type": "msg", "text": command.text, "to": command.to}
+    if isinstance(command, Ping):
+        return {"type": "ping"} if command.id is NO_ID else {"type": "ping", "id": command.id}
+    if isinstance(command, Down):
+        return _optional({"type": "down"}, "reason", command.reason)
+    if isinstance(command, Kick):
+        return _optional({"type": "kick", "nick": command.nick}, "reason", command.reason)
+    simple = {AskUsers: "users", AskWhoami: "whoami", Logout: "logout"}
+    return {"type": simple[type(command)]}
+
+
+def encode_command(command) -> bytes:
+    return (_dumps(_command_fields(command)) + "\n").encode("utf-8")
+
+
+def _message(f: dict) -> Message:
+    return Message(f["id"], f["ts"], f["from"], f.get("to"), f["text"])
+
+
+_EVENTS = {
+    "msg": _message,
+    "welcome": lambda f: Welcome(f["nick"], tuple(f["users"]), bool(f.get("admin")),
+                                 tuple(_message(m) for m in f.get("history", ())),
+                                 f.get("server", "")),
+    "joined": lambda f: Joined(f["nick"], f.get("ts", 0)),
+    "left": lambda f: Left(f["nick"], f.get("reason", "disconnected"), f.get("ts", 0),
+                           f.get("message")),
+    "users": lambda f: UserList(tuple(f["users"])),
+    "whoami": lambda f: Identity(f["nick"], bool(f.get("admin"))),
+    "pong": lambda f: Pong(f.get("id", NO_ID)),
+    "error": lambda f: Error(f["code"], f.get("message", "")),
+    "bye": lambda f: Bye(f.get("reason", ""), f.get("message")),
+    "shutdown": lambda f: Shutdown(f.get("by", "server"), f.get("reason", "")),
+}
+
+
+def decode_event(line: bytes):
+    """A server frame -> event; unknown types become `Unknown`, unknown fields are ignored."""
+    frame = parse_object(line)
+    build = _EVENTS.get(frame["type"])
+    if build is None:
+        return Unknown(frame["type"])
+    try:
+        return build(frame)
+    except (KeyError, TypeError, ValueError):
+        raise ProtocolError(errors.BAD_FRAME,
+                            f"The server sent a malformed {frame['type']!r} frame.") from None
