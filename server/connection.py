@@ -1,0 +1,94 @@
+"""Per-socket state: buffers, dialect, rate limit and deadlines. No I/O here either:
+the loop owns the socket calls, a Connection only holds what they need."""
+
+from protocol.framing import LineDecoder
+from server.outgoing import Outgoing
+from server.settings import Settings
+
+
+class TokenBucket:
+    """`capacity` tokens, refilled at `rate` a second; each `msg` takes one."""
+
+    __slots__ = ("rate", "capacity", "tokens", "stamp")
+
+    def __init__(self, rate: float, capacity: int, now: float):
+        self.rate = rate
+        self.capacity = capacity
+        self.tokens = float(capacity)
+        self.stamp = now
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class Connection:
+    __slots__ = (
+        "sock", "ip", "port", "nick", "admin", "dialect", "decoder", "output",
+        "output_size", "reading", "writing", "closing", "closed", "overflowed", "deadline",
+        "_bucket", "_settings", "_clock", "_dirty",
+    )
+
+    def __init__(self, sock, address, settings: Settings, clock, dirty: list):
+        self.sock = sock
+        self.ip, self.port = address[0], address[1]
+        self.nick: str | None = None
+        self.admin = False
+        self.dialect: str | None = None     # decided by the first non-blank line
+        self.decoder = LineDecoder(settings.max_frame)
+        self.output: list[bytes] = []       # bytes queued, not yet sent
+        self.output_size = 0
+        self.reading = True                 # until the peer's end of stream
+        self.writing = False                # write interest is registered
+        self.closing = False                # close once the output has gone out
+        self.closed = False
+        self.overflowed = False             # output passed the limit: to be dropped
+        self.deadline = clock() + settings.login_timeout   # for the login, then linger
+        self._bucket = (TokenBucket(settings.rate_limit, settings.rate_burst, clock())
+                        if settings.rate_limit > 0 else None)
+        self._settings = settings
+        self._clock = clock
+        self._dirty = dirty                 # the loop's list of connections to flush
+
+    @property
+    def tag(self) -> str:
+        where = f"{self.ip}:{self.port}"
+        return f"{where}/{self.nick}" if self.nick else where
+
+    def send(self, outgoing: Outgoing) -> None:
+        if self.closing or self.overflowed:
+            return
+        data = outgoing.encoded(self.dialect)
+        if not self.output:
+            self._dirty.append(self)
+        self.output.append(data)
+        self.output_size += len(data)
+        if self.output_size > self._settings.max_output:
+            self.overflowed = True
+            self._dirty.append(self)        # even while it waits to be writable
+
+    def close_after_output(self) -> None:
+        if not self.closing:
+            self.closing = True
+            # A peer that stops reading must not hold its socket open for ever.
+            self.deadline = self._clock() + self._settings.shutdown_grace
+            if not self.output:
+                self._dirty.append(self)
+
+    def may_send_message(self) -> bool:
+        return self._bucket is None or self._bucket.take(self._clock())
+
+    def take_output(self) -> bytes:
+        output = self.output
+        data = output[0] if len(output) == 1 else b"".join(output)
+        output.clear()
+        self.output_size = 0
+        return data
+
+    def keep_unsent(self, rest: bytes) -> None:
+        self.output.insert(0, rest)
+        self.output_size += len(rest)

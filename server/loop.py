@@ -1,0 +1,323 @@
+"""The event loop: one thread, one selector, every socket non-blocking.
+
+Reading decodes frames and hands them to the chat room one at a time; handlers only
+queue bytes on connections. After each round of dispatch the loop sends what was
+queued, one `send` per connection, and asks for write-readiness only for the bytes
+the kernel would not take.
+"""
+
+import errno
+import logging
+import selectors
+import socket
+import time
+
+from protocol import errors
+from protocol.errors import ProtocolError
+from protocol.events import Bye, Error, Shutdown
+from protocol.framing import TooLong
+from protocol.json_codec import decode_command, decode_utf8
+from protocol.text_codec import parse_line
+from server.chat import ChatRoom
+from server.connection import Connection
+from server.outgoing import JSON, TEXT, Outgoing
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RECV_SIZE = 65536          # larger reads measured slower, and bound the work per pass
+ACCEPT_BATCH = 64          # accepts per wake-up, so a connect storm cannot starve chat
+ACCEPT_PAUSE = 1.0         # seconds without accepting after running out of descriptors
+TICK = 0.5                 # the longest select() sleeps: deadlines are checked this often
+_OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+_LISTENER = "listener"
+_WAKEUP = "wakeup"
+
+_LINE_TOO_LONG = Outgoing(Error(errors.LINE_TOO_LONG,
+                                "The line is longer than the frame limit; it was dropped."))
+
+
+class ChatServer:
+    def __init__(self, settings: Settings, clock=time.monotonic):
+        self.settings = settings
+        self.room = ChatRoom(settings)
+        self.connections: set[Connection] = set()
+        self._clock = clock
+        self._dirty: list[Connection] = []
+        self._shutdown_request: Shutdown | None = None
+        self._accept_paused_until: float | None = None
+        self._next_sweep = clock() + TICK
+        self.selector = selectors.DefaultSelector()
+        family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+        self.listener = socket.create_server((settings.host, settings.port), family=family,
+                                             backlog=1024)
+        self.listener.setblocking(False)
+        self.selector.register(self.listener, selectors.EVENT_READ, _LISTENER)
+        self._wakeup_reader, self._wakeup_writer = socket.socketpair()
+        self._wakeup_reader.setblocking(False)
+        self._wakeup_writer.setblocking(False)
+        self.selector.register(self._wakeup_reader, selectors.EVENT_READ, _WAKEUP)
+
+    @property
+    def port(self) -> int:
+        return self.listener.getsockname()[1]
+
+    def request_shutdown(self, by: str = "server", reason: str = "") -> None:
+        """Safe from a signal handler or another thread: the loop shuts down soon after."""
+        self._shutdown_request = Shutdown(by, reason)
+        try:
+            self._wakeup_writer.send(b"\0")
+        except OSError:
+            pass  # the wake-up buffer is full: the loop is waking anyway
+
+    def serve_forever(self) -> None:
+        try:
+            while True:
+                for key, mask in self.selector.select(TICK):
+                    self._dispatch(key.data, mask)
+                self._flush_dirty()
+                shutdown = self._shutdown_request or self.room.shutdown_request
+                if shutdown:
+                    self._shut_down(shutdown)
+                    return
+                if self._clock() >= self._next_sweep:
+                    self._sweep()
+        finally:
+            self._close_everything()
+
+    # ---- events ----------------------------------------------------------------
+
+    def _dispatch(self, target, mask: int) -> None:
+        if target is _LISTENER:
+            self._accept()
+        elif target is _WAKEUP:
+            self._drain_wakeup()
+        else:
+            if mask & selectors.EVENT_WRITE and not target.closed:
+                self._flush(target)
+            if mask & selectors.EVENT_READ and not target.closed:
+                self._read(target)
+
+    def _accept(self) -> None:
+        for _ in range(ACCEPT_BATCH):
+            try:
+                sock, address = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:
+                if error.errno in _OUT_OF_DESCRIPTORS:
+                    self._pause_accepting(error)
+                    return
+                continue  # e.g. ECONNABORTED: that client gave up; others may wait
+            self._welcome_socket(sock, address)
+
+    def _welcome_socket(self, sock: socket.socket, address) -> None:
+        sock.setblocking(False)
+        if len(self.connections) >= self.settings.max_clients:
+            log.warning("%s:%s refused: server full (%d connections)",
+                        address[0], address[1], len(self.connections))
+            full = Outgoing(Error(errors.SERVER_FULL,
+                                  "The server is full; try again later."))
+            _send_once(sock, full.encoded(None))
+            sock.close()
+            return
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass  # not a TCP socket (or already reset): nothing to tune
+        conn = Connection(sock, address, self.settings, self._clock, self._dirty)
+        self.connections.add(conn)
+        self.selector.register(sock, selectors.EVENT_READ, conn)
+        log.info("%s connected", conn.tag)
+
+    def _pause_accepting(self, error: OSError) -> None:
+        # Accepting again at once would fail again at once: a 100% CPU spin.
+        log.warning("cannot accept connections (%s); pausing accepts for %.0f s",
+                    error.strerror, ACCEPT_PAUSE)
+        self.selector.unregister(self.listener)
+        self._accept_paused_until = self._clock() + ACCEPT_PAUSE
+
+    def _drain_wakeup(self) -> None:
+        try:
+            while self._wakeup_reader.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def _read(self, conn: Connection) -> None:
+        try:
+            data = conn.sock.recv(RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._close(conn, "disconnected")
+            return
+        if not data:
+            self._end_of_stream(conn)
+            return
+        if conn.closing:
+            return  # it was told goodbye: what it says now changes nothing
+        for frame in conn.decoder.feed(data):
+            self._handle_safely(conn, frame)
+            if conn.closing:
+                return
+
+    def _end_of_stream(self, conn: Connection) -> None:
+        if not conn.closing:
+            for frame in conn.decoder.finish():
+                self._handle_safely(conn, frame)
+        self.room.connection_lost(conn, "disconnected")
+        if not conn.output:
+            self._close(conn, "disconnected")
+            return
+        # The peer may only have closed its sending side: it still gets its answers.
+        conn.close_after_output()
+        conn.reading = False
+        self._update_interest(conn)
+
+    def _handle_safely(self, conn: Connection, frame) -> None:
+        try:
+            self._handle(conn, frame)
+        except Exception:
+            # A bug of ours, not the client's fault; this connection's state is suspect.
+            log.exception("%s: error while handling a frame; closing the connection",
+                          conn.tag)
+            conn.close_after_output()
+
+    def _handle(self, conn: Connection, frame) -> None:
+        too_long = type(frame) is TooLong
+        if conn.dialect is None:
+            first = (frame.head if too_long else frame).lstrip()
+            if first:
+                conn.dialect = JSON if first[0] == 0x7B else TEXT  # 0x7B: "{"
+        if too_long:
+            conn.send(_LINE_TOO_LONG)
+            return
+        try:
+            if conn.dialect == JSON:
+                command = decode_command(frame)
+            else:
+                command = parse_line(decode_utf8(frame), logged_in=conn.nick is not None)
+        except ProtocolError as refusal:
+            conn.send(Outgoing(Error(refusal.code, refusal.message)))
+            return
+        self.room.handle(conn, command)
+
+    # ---- output ----------------------------------------------------------------
+
+    def _flush_dirty(self) -> None:
+        dirty = self._dirty
+        while dirty:
+            batch = dirty[:]
+            dirty.clear()
+            for conn in batch:
+                if conn.closed:
+                    continue
+                if conn.overflowed:
+                    self._drop(conn)  # may queue `left` for others: the next batch
+                elif not conn.writing:
+                    self._flush(conn)
+
+    def _flush(self, conn: Connection) -> None:
+        if conn.output:
+            data = conn.take_output()
+            try:
+                sent = conn.sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._close(conn, "disconnected")
+                return
+            if sent < len(data):
+                conn.keep_unsent(memoryview(data)[sent:])
+                if not conn.writing:
+                    conn.writing = True
+                    self._update_interest(conn)
+                return
+        if conn.writing:
+            conn.writing = False
+            self._update_interest(conn)
+        if conn.closing:
+            self._close(conn, "disconnected")
+
+    def _drop(self, conn: Connection) -> None:
+        log.warning("%s dropped: %d bytes waited to be read (limit %d)",
+                    conn.tag, conn.output_size, self.settings.max_output)
+        conn.take_output()
+        _send_once(conn.sock, Outgoing(Bye("dropped")).encoded(conn.dialect))
+        self._close(conn, "dropped")
+
+    def _update_interest(self, conn: Connection) -> None:
+        events = ((selectors.EVENT_READ if conn.reading else 0)
+                  | (selectors.EVENT_WRITE if conn.writing else 0))
+        if events:
+            self.selector.modify(conn.sock, events, conn)
+        else:
+            self._close(conn, "disconnected")
+
+    def _close(self, conn: Connection, reason: str) -> None:
+        if conn.closed:
+            return
+        conn.closed = True
+        self.connections.discard(conn)
+        try:
+            self.selector.unregister(conn.sock)
+        except (KeyError, ValueError):
+            pass  # never registered, or its descriptor is already gone
+        conn.sock.close()
+        self.room.connection_lost(conn, reason)
+        log.info("%s closed", conn.tag)
+
+    # ---- time ------------------------------------------------------------------
+
+    def _sweep(self) -> None:
+        now = self._clock()
+        self._next_sweep = now + TICK
+        if self._accept_paused_until is not None and now >= self._accept_paused_until:
+            self._accept_paused_until = None
+            self.selector.register(self.listener, selectors.EVENT_READ, _LISTENER)
+            log.info("accepting connections again")
+        for conn in [c for c in self.connections if now >= c.deadline]:
+            if conn.closing:
+                self._close(conn, "disconnected")   # it would not take its last words
+            elif conn.nick is None:
+                log.info("%s: no login within %.0f s", conn.tag, self.settings.login_timeout)
+                conn.send(Outgoing(Bye("timeout")))
+                conn.close_after_output()
+        self._flush_dirty()
+
+    # ---- the end ---------------------------------------------------------------
+
+    def _shut_down(self, shutdown: Shutdown) -> None:
+        log.warning("shutting down (by %s)%s", shutdown.by,
+                    f": {shutdown.reason}" if shutdown.reason else "")
+        self.selector.unregister(self.listener)
+        self.listener.close()
+        notice = Outgoing(shutdown)
+        for conn in list(self.connections):
+            conn.send(notice)
+            conn.close_after_output()
+        self._flush_dirty()
+        deadline = self._clock() + self.settings.shutdown_grace
+        while self.connections and self._clock() < deadline:
+            for key, mask in self.selector.select(deadline - self._clock()):
+                if isinstance(key.data, Connection):
+                    self._dispatch(key.data, mask)
+        if self.connections:
+            log.warning("%d connections did not take their shutdown notice in %.0f s",
+                        len(self.connections), self.settings.shutdown_grace)
+
+    def _close_everything(self) -> None:
+        for conn in list(self.connections):
+            self._close(conn, "disconnected")
+        for sock in (self.listener, self._wakeup_reader, self._wakeup_writer):
+            sock.close()
+        self.selector.close()
+
+
+def _send_once(sock: socket.socket, data: bytes) -> None:
+    """A last word to a socket about to close: sent if the kernel takes it now."""
+    try:
+        sock.send(data)
+    except OSError:
+        pass  # it cannot take it; it is closed all the same
