@@ -1,0 +1,27 @@
+import pytest
+
+from protocol.errors import ProtocolError
+from protocol.messages import clean_text
+
+
+def test_control_characters_are_removed_but_tab_and_newline_stay():
+    assert clean_text("a\x00b\x1bc\td\ne\x7ff\x85") == "abc\td\nef"
+
+
+def test_surrounding_white_space_is_stripped():
+    assert clean_text("  \n hi there \t\n") == "hi there"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "\n\t\n"])
+def test_empty_after_cleaning_is_refused(text):
+    with pytest.raises(ProtocolError) as refused:
+        clean_text(text)
+    assert refused.value.code == "empty_message"
+
+
+def test_length_is_counted_in_code_points_after_cleaning():
+    assert clean_text("😀" * 2000) == "😀" * 2000
+    assert clean_text(" " + "x" * 2000 + "\x00 ") == "x" * 2000
+    with pytest.raises(ProtocolError) as refused:
+        clean_text("x" * 2001)
+    assert refused.value.code == "message_too_long"

@@ -1,0 +1,87 @@
+import pytest
+
+from protocol.errors import ProtocolError
+from protocol.events import (
+    AskUsers, AskWhoami, Bye, Down, Error, Help, Identity, Joined, Kick, Left, Login,
+    Logout, Message, Say, Shutdown, UserList, Welcome,
+)
+from protocol.text_codec import clock, format_event, parse_line
+
+
+@pytest.mark.parametrize("line, command", [
+    ("hello everyone", Say("hello everyone")),
+    ("-all hello  there", Say("hello  there")),
+    ("-to bob psst, hi", Say("psst, hi", "bob")),
+    ("-to\tbob\thi", Say("hi", "bob")),
+    ("-TO bob hi", Say("hi", "bob")),
+    ("-users", AskUsers()),
+    ("-whoami", AskWhoami()),
+    ("-help", Help()),
+    ("-exit", Logout()),
+    ("-login alice", Login("alice")),
+    ("-login alice s3cret", Login("alice", "s3cret")),
+    ("-kick bob", Kick("bob")),
+    ("-kick bob stop spamming", Kick("bob", "stop spamming")),
+    ("down server", Down(None)),
+    ("down server end of lesson", Down("end of lesson")),
+    ("down serverless", Say("down serverless")),
+    ("downright rude", Say("downright rude")),
+])
+def test_flag_commands(line, command):
+    assert parse_line(line, logged_in=True) == command
+
+
+def test_before_login_a_plain_line_is_the_nickname():
+    assert parse_line("alice", logged_in=False) == Login("alice")
+    assert parse_line("  alice  ", logged_in=False) == Login("alice")
+    assert parse_line("-users", logged_in=False) == AskUsers()
+    assert parse_line("down server", logged_in=False) == Down(None)
+
+
+@pytest.mark.parametrize("line, usage", [
+    ("-to", "-to NICK TEXT"), ("-to bob", "-to NICK TEXT"), ("-to bob   ", "-to NICK TEXT"),
+    ("-all", "-all TEXT"), ("-login", "-login NICK [PASSWORD]"), ("-kick", "-kick NICK"),
+])
+def test_missing_arguments_get_a_usage_line(line, usage):
+    with pytest.raises(ProtocolError) as refused:
+        parse_line(line)
+    assert refused.value.code == "bad_frame"
+    assert usage in refused.value.message
+
+
+def test_unknown_flag_points_to_help():
+    with pytest.raises(ProtocolError) as refused:
+        parse_line("-teleport home")
+    assert refused.value.code == "unknown_type"
+    assert "-help" in refused.value.message
+
+
+TS = 1700000000000
+
+
+def test_events_as_lines_for_people():
+    hhmm = clock(TS)
+    assert format_event(Message(1, TS, "alice", None, "hi")) == f"[{hhmm}] alice: hi"
+    assert format_event(Message(1, TS, "alice", "bob", "psst")) == f"[{hhmm}] alice -> bob: psst"
+    assert format_event(Joined("bob", TS)) == "* bob joined"
+    assert format_event(Left("bob", "quit", TS)) == "* bob left (quit)"
+    assert format_event(Left("bob", "kicked", TS, "spam")) == "* bob left (kicked: spam)"
+    assert format_event(Error("nick_taken", "Taken.")) == "! nick_taken: Taken."
+    assert format_event(UserList(("a", "b"))) == "* Online (2): a, b"
+    assert format_event(Identity("a", True)) == "* You are a (admin)"
+    assert "by alice" in format_event(Shutdown("alice", "bye"))
+    assert "kicked" in format_event(Bye("kicked", "spam"))
+
+
+def test_one_event_is_one_line_even_with_line_breaks_in_the_text():
+    assert "\n" not in format_event(Message(1, TS, "a", None, "two\nlines"))
+
+
+def test_welcome_shows_history_and_who_is_online():
+    welcome = Welcome("bob", ("alice", "bob"), False,
+                      (Message(1, TS, "alice", None, "earlier"),), "classchat/1.0")
+    text = format_event(welcome)
+    assert "Welcome, bob" in text
+    assert "alice: earlier" in text
+    assert "Online (2): alice, bob" in text
+    assert "-help" in text

@@ -1,0 +1,182 @@
+"""Test helpers: the real server on 127.0.0.1 in a thread, and a blocking socket peer."""
+
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from server.loop import ChatServer
+from server.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 5.0
+
+
+class RunningServer:
+    def __init__(self, server: ChatServer, thread: threading.Thread):
+        self.server = server
+        self.thread = thread
+        self.host = "127.0.0.1"
+        self.port = server.port
+        self.admin_password = server.settings.admin_password
+
+    @property
+    def room(self):
+        return self.server.room
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.thread.is_alive():
+            self.server.request_shutdown("server", "")
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the server did not stop"
+
+
+@contextlib.contextmanager
+def run_server(admin_password: str = "secret", **limits):
+    """The real server, listening on an ephemeral port of 127.0.0.1, in a thread."""
+    settings = replace(Settings(), host="127.0.0.1", port=0,
+                       admin_password=admin_password, **limits)
+    server = ChatServer(settings)
+    failure = []
+
+    def serve():
+        try:
+            server.serve_forever()
+        except BaseException as error:  # reported by the test, not lost in the thread
+            failure.append(error)
+            raise
+
+    thread = threading.Thread(target=serve, name="chat-server", daemon=True)
+    thread.start()
+    running = RunningServer(server, thread)
+    try:
+        yield running
+    finally:
+        running.stop()
+    if failure:
+        raise AssertionError(f"the server loop died: {failure[0]!r}") from failure[0]
+
+
+class Peer:
+    """A blocking client for tests: send dicts or raw bytes, read frames one by one."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = TIMEOUT):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._buffer = b""
+        self.nick = None
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def send(self, frame: dict) -> None:
+        self.send_raw(json.dumps(frame).encode() + b"\n")
+
+    def line(self, timeout: float = TIMEOUT) -> bytes:
+        """The next line without its newline; AssertionError if none comes in time."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no line within {timeout} s; got {self._buffer!r}")
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise ConnectionError(f"the server closed the connection; "
+                                      f"unread: {self._buffer!r}")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line
+
+    def recv(self, timeout: float = TIMEOUT) -> dict:
+        return json.loads(self.line(timeout))
+
+    def text(self, timeout: float = TIMEOUT) -> str:
+        return self.line(timeout).decode()
+
+    def expect(self, kind: str, timeout: float = TIMEOUT) -> dict:
+        """Skip frames until one of type `kind` arrives."""
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self.recv(max(0.01, deadline - time.monotonic()))
+            if frame.get("type") == kind:
+                return frame
+
+    def login(self, nick: str, password: str | None = None) -> dict:
+        frame = {"type": "login", "nick": nick}
+        if password is not None:
+            frame["password"] = password
+        self.send(frame)
+        welcome = self.recv()
+        assert welcome["type"] == "welcome", welcome
+        self.nick = welcome["nick"]
+        return welcome
+
+    def nothing_within(self, seconds: float = 0.3) -> bool:
+        """True if no byte arrives within `seconds` (the connection may stay open)."""
+        if self._buffer:
+            return False
+        self.sock.settimeout(seconds)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return True
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self._buffer += chunk
+        return False
+
+    def closed_by_server(self, timeout: float = TIMEOUT) -> bool:
+        """True once the server has closed (after any lines still unread)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                return False
+            except ConnectionResetError:
+                return True
+            if not chunk:
+                return True
+            self._buffer += chunk
+        return False
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def start_server_process(*args: str, env=None) -> tuple[subprocess.Popen, int]:
+    """`python run_server.py` as a child process on a free port; returns (process, port)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "run_server.py"), "--host", "127.0.0.1",
+         "--port", str(port), *args],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process, port
+        except OSError:
+            if process.poll() is not None:
+                raise AssertionError(f"the server exited: {process.communicate()}")
+            time.sleep(0.05)
+    process.kill()
+    raise AssertionError("the server did not start listening within 10 s")
