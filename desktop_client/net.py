@@ -1,0 +1,139 @@
+"""The socket side of the client: threads that never touch Tk.
+
+`Connection.start()` connects and logs in on a background thread, which then reads
+frames, decodes them with protocol/ and puts `(connection, kind, payload)` tuples on
+the queue the Tk thread drains. A second thread writes, so a slow network can never
+block the window. Kinds: "event" (a protocol event), "failed" (could not connect;
+payload is a sentence), "closed" (the stream ended; payload is a detail or "").
+"""
+
+import logging
+import queue
+import socket
+import threading
+import time
+
+from protocol import json_codec
+from protocol.errors import ProtocolError
+from protocol.events import Error, Login
+from protocol.framing import LineDecoder, TooLong
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 6.0
+READ_SIZE = 65536
+_STOP = object()
+
+
+def describe_connect_error(host: str, port: int, error: OSError) -> str:
+    if isinstance(error, socket.gaierror):
+        return f"Cannot find the computer “{host}”. Check the server address."
+    if isinstance(error, ConnectionRefusedError):
+        return f"No chat server is running on {host}:{port}. Is the server started?"
+    if isinstance(error, (socket.timeout, TimeoutError)):
+        return f"{host}:{port} did not answer. Check the address and the network."
+    return f"Cannot connect to {host}:{port}: {error.strerror or error}."
+
+
+class Connection:
+    def __init__(self, host: str, port: int, events: queue.Queue):
+        self.host, self.port = host, port
+        self._events = events
+        self._outbox: queue.Queue = queue.Queue()
+        self._sock: socket.socket | None = None
+        self._closing = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._reader: threading.Thread | None = None
+
+    def start(self, login: Login) -> None:
+        self._reader = threading.Thread(target=self._run, args=(login,),
+                                        name="chat-reader", daemon=True)
+        self._reader.start()
+
+    def send(self, command) -> None:
+        """Queue a command; the writer thread sends it. Never blocks."""
+        self._outbox.put(json_codec.encode_command(command))
+
+    def close(self, flush_timeout: float = 0.0) -> None:
+        """Stop. With a flush timeout, queued commands (a logout) get that long to go
+        out and the server that long to answer and close its end, so nothing is lost."""
+        self._closing.set()
+        self._outbox.put(_STOP)
+        sock = self._sock
+        if flush_timeout and self._writer is not None and sock is not None:
+            deadline = time.monotonic() + flush_timeout
+            self._writer.join(flush_timeout)
+            try:
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            if self._reader is not None:
+                self._reader.join(max(0.0, deadline - time.monotonic()))
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    # ---- background threads ------------------------------------------------------
+
+    def _post(self, kind: str, payload) -> None:
+        self._events.put((self, kind, payload))
+
+    def _run(self, login: Login) -> None:
+        try:
+            sock = socket.create_connection((self.host, self.port), timeout=CONNECT_TIMEOUT)
+        except OSError as error:
+            self._post("failed", describe_connect_error(self.host, self.port, error))
+            return
+        sock.settimeout(None)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = sock
+        if self._closing.is_set():
+            sock.close()
+            return
+        self.send(login)
+        self._writer = threading.Thread(target=self._write, name="chat-writer", daemon=True)
+        self._writer.start()
+        detail = self._read(sock)
+        self._closing.set()
+        self._outbox.put(_STOP)
+        try:
+            sock.close()
+        except OSError:
+            pass
+        self._post("closed", detail)
+
+    def _read(self, sock: socket.socket) -> str:
+        decoder = LineDecoder()
+        while True:
+            try:
+                data = sock.recv(READ_SIZE)
+            except OSError as error:
+                return "" if self._closing.is_set() else (error.strerror or str(error))
+            frames = decoder.feed(data) if data else decoder.finish()
+            for frame in frames:
+                self._post("event", self._decode(frame))
+            if not data:
+                return ""
+
+    @staticmethod
+    def _decode(frame):
+        if isinstance(frame, TooLong):
+            return Error("line_too_long", "The server sent a line that is too long; skipped.")
+        try:
+            return json_codec.decode_event(frame)
+        except ProtocolError as problem:
+            log.warning("bad frame from the server: %s", problem)
+            return Error(problem.code, f"The server sent something unreadable ({problem.code}).")
+
+    def _write(self) -> None:
+        sock = self._sock
+        while True:
+            data = self._outbox.get()
+            if data is _STOP:
+                return
+            try:
+                sock.sendall(data)
+            except OSError:
+                return   # the reader sees the end of the stream and reports it

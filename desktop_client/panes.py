@@ -1,0 +1,268 @@
+"""The chat window's panes: one class each, built with ttk and grid.
+
+They only draw what the presenter decided; none of them talks to the network.
+"""
+
+import tkinter
+from tkinter import ttk
+from typing import Callable, Optional
+
+from desktop_client import theme
+from desktop_client.presenter import NICK_COLOURS
+from desktop_client.textsafe import tk_safe
+
+MAX_PANE_LINES = 5000   # older lines are dropped so a long lesson stays fast
+
+
+class HeaderBar(ttk.Frame):
+    def __init__(self, master):
+        super().__init__(master, style="Header.TFrame", padding=(14, 8))
+        self.columnconfigure(1, weight=1)
+        self.title = ttk.Label(self, text="ClassChat", style="Header.TLabel")
+        self.title.grid(row=0, column=0, sticky="w")
+        self.info = ttk.Label(self, text="", style="HeaderInfo.TLabel")
+        self.info.grid(row=0, column=1, sticky="e")
+
+    def show(self, title: str, info: str) -> None:
+        self.title.configure(text=tk_safe(title, False))
+        self.info.configure(text=tk_safe(info, False))
+
+
+class BannerBar(ttk.Frame):
+    """Shown when the server went down or the connection ended; offers Reconnect."""
+
+    def __init__(self, master, on_reconnect: Callable):
+        super().__init__(master, padding=(14, 8), style="lost.Banner.TFrame")
+        self.columnconfigure(0, weight=1)
+        self.label = ttk.Label(self, text="", style="lost.Banner.TLabel", wraplength=520)
+        self.label.grid(row=0, column=0, sticky="w")
+        self.reconnect_button = ttk.Button(self, text="Reconnect", command=on_reconnect)
+        self.reconnect_button.grid(row=0, column=1, sticky="e", padx=(10, 0))
+        self.kind = None
+
+    def show(self, kind: str, text: str) -> None:
+        self.kind = kind
+        self.configure(style=f"{kind}.Banner.TFrame")
+        self.label.configure(text=tk_safe(text), style=f"{kind}.Banner.TLabel")
+        self.grid()
+
+    def text(self) -> str:
+        return str(self.label.cget("text"))
+
+
+class MessagePane(ttk.Frame):
+    """The conversation: a read-only Text with a tag per style."""
+
+    def __init__(self, master, fonts):
+        super().__init__(master)
+        self.columnconfigure(0, weight=1)
+        self.rowconfigure(0, weight=1)
+        self.text = tkinter.Text(
+            self, wrap="word", state="disabled", font=fonts.chat, background=theme.PANE_BG,
+            foreground=theme.TEXT, relief="flat", borderwidth=0, highlightthickness=1,
+            highlightbackground=theme.BORDER, highlightcolor=theme.BORDER,
+            padx=12, pady=10, spacing1=3, spacing3=3, cursor="arrow", takefocus=False,
+            insertwidth=0, selectbackground="#cfdcf7", inactiveselectbackground="#cfdcf7",
+            width=50, height=16)
+        self.text.grid(row=0, column=0, sticky="nsew")
+        scroll = ttk.Scrollbar(self, orient="vertical", command=self.text.yview)
+        scroll.grid(row=0, column=1, sticky="ns")
+        self.text.configure(yscrollcommand=scroll.set)
+        self._tags(fonts)
+
+    def _tags(self, fonts) -> None:
+        # Creation order is priority order: later tags win where they overlap.
+        indent = fonts.small.measure("00:00  ") + 2
+        t = self.text
+        t.tag_configure("public", lmargin2=indent)
+        t.tag_configure("private", background=theme.PRIVATE_BG, lmargin2=indent)
+        t.tag_configure("own", background=theme.OWN_BG)
+        t.tag_configure("private_own", background=theme.PRIVATE_BG)
+        t.tag_configure("earlier", foreground=theme.MUTED)
+        t.tag_configure("time", foreground="#98a0ab", font=fonts.small)
+        t.tag_configure("nick", font=fonts.chat_bold)
+        for index, colour in enumerate(theme.NICK_COLOURS[:NICK_COLOURS]):
+            t.tag_configure(f"nick{index}", foreground=colour)
+        t.tag_configure("arrow", foreground=theme.MUTED)
+        t.tag_configure("badge", foreground=theme.PRIVATE_FG, font=fonts.italic)
+        t.tag_configure("notice", foreground=theme.MUTED, font=fonts.italic, lmargin1=4)
+        t.tag_configure("error", foreground=theme.ERROR_FG, font=fonts.bold, lmargin1=4)
+        t.tag_configure("separator", foreground="#98a0ab", font=fonts.small, justify="center",
+                        spacing1=8, spacing3=6)
+
+    def add(self, lines) -> None:
+        if not lines:
+            return
+        t = self.text
+        at_bottom = t.yview()[1] >= 0.999
+        t.configure(state="normal")
+        for line in lines:
+            line_tags = line.line_tags()
+            if line.kind == "private" and line.own:
+                line_tags = tuple(tag for tag in line_tags if tag != "own") + ("private_own",)
+            if line.kind == "separator":
+                parts = [(f"──────  {line.text}  ──────", ("separator",))]
+            else:
+                parts = line.parts
+            for part, tags in parts:
+                t.insert("end", part, tags + line_tags)
+            t.insert("end", "\n", line_tags)
+        excess = int(t.index("end-1c").split(".")[0]) - MAX_PANE_LINES
+        if excess > 0:
+            t.delete("1.0", f"{excess + 1}.0")
+        t.configure(state="disabled")
+        if at_bottom:
+            t.see("end")
+
+    def content(self) -> str:
+        return self.text.get("1.0", "end-1c")
+
+
+class UserPane(ttk.Frame):
+    """Everyone, then who is online. Clicking a row picks the recipient."""
+
+    def __init__(self, master, fonts, on_pick: Callable, on_kick: Callable,
+                 on_down: Callable):
+        super().__init__(master, padding=(0, 0, 0, 0))
+        self.on_pick = on_pick
+        self.columnconfigure(0, weight=1)
+        self.rowconfigure(1, weight=1)
+        self.heading = ttk.Label(self, text="ONLINE", style="Side.TLabel")
+        self.heading.grid(row=0, column=0, sticky="w", pady=(0, 4))
+        self.tree = ttk.Treeview(self, show="tree", selectmode="browse", takefocus=False,
+                                 height=10)
+        self.tree.column("#0", width=190, stretch=True)
+        self.tree.grid(row=1, column=0, sticky="nsew")
+        self.tree.tag_configure("everyone", font=fonts.bold, foreground=theme.ACCENT)
+        self.tree.tag_configure("me", font=fonts.bold)
+        for index, colour in enumerate(theme.NICK_COLOURS[:NICK_COLOURS]):
+            self.tree.tag_configure(f"nick{index}", foreground=colour)
+        self.tree.bind("<<TreeviewSelect>>", self._selected)
+        self._nicks: dict[str, Optional[str]] = {}
+
+        self.admin_box = ttk.Frame(self, padding=(0, 10, 0, 0))
+        self.admin_box.columnconfigure(0, weight=1)
+        ttk.Label(self.admin_box, text="ADMIN", style="Side.TLabel").grid(
+            row=0, column=0, sticky="w", pady=(0, 4))
+        self.kick_button = ttk.Button(self.admin_box, text="Remove user…",
+                                      style="Danger.TButton", command=on_kick)
+        self.kick_button.grid(row=1, column=0, sticky="we")
+        self.down_button = ttk.Button(self.admin_box, text="Shut down server…",
+                                      style="Danger.TButton", command=on_down)
+        self.down_button.grid(row=2, column=0, sticky="we", pady=(4, 0))
+        self.admin_box.grid(row=2, column=0, sticky="we")
+        self.admin_box.grid_remove()
+
+    def show_users(self, rows, recipient: Optional[str], count: int) -> None:
+        self.tree.delete(*self.tree.get_children())
+        self._nicks = {}
+        for index, (nick, label, tags) in enumerate(rows):
+            iid = "everyone" if nick is None else f"u{index}"
+            self._nicks[iid] = nick
+            prefix = "  " if nick is not None else ""
+            self.tree.insert("", "end", iid=iid, text=prefix + label, tags=tags)
+        self.heading.configure(text=f"ONLINE · {count}")
+        self.select(recipient)
+
+    def iid_of(self, nick: Optional[str]) -> Optional[str]:
+        for iid, known in self._nicks.items():
+            if known == nick:
+                return iid
+        return None
+
+    def select(self, nick: Optional[str]) -> None:
+        iid = self.iid_of(nick) or "everyone"
+        if iid in self._nicks and tuple(self.tree.selection()) != (iid,):
+            self.tree.selection_set(iid)
+
+    def _selected(self, event=None) -> None:
+        selection = self.tree.selection()
+        if selection and selection[0] in self._nicks:
+            self.on_pick(self._nicks[selection[0]])
+
+    def show_admin(self, admin: bool, can_kick: bool, online: bool) -> None:
+        if admin:
+            self.admin_box.grid()
+        else:
+            self.admin_box.grid_remove()
+        self.kick_button.state(["!disabled"] if can_kick and online else ["disabled"])
+        self.down_button.state(["!disabled"] if online else ["disabled"])
+
+
+class InputBar(ttk.Frame):
+    """`To: Everyone` beside the input box and the Send button."""
+
+    def __init__(self, master, on_send: Callable):
+        super().__init__(master, padding=(0, 10, 0, 0))
+        self.on_send = on_send
+        self.columnconfigure(1, weight=1)
+        self.recipient = ttk.Label(self, text="To: Everyone", style="Recipient.TLabel")
+        self.recipient.grid(row=0, column=0, sticky="ns", padx=(0, 8))
+        self.entry = ttk.Entry(self)
+        self.entry.grid(row=0, column=1, sticky="we")
+        self.send_button = ttk.Button(self, text="Send", style="Accent.TButton",
+                                      command=self.send)
+        self.send_button.grid(row=0, column=2, padx=(8, 0))
+        self.entry.bind("<Return>", self.send)
+        self.entry.bind("<KP_Enter>", self.send)
+
+    def send(self, event=None):
+        if self.on_send(self.entry.get()):
+            self.entry.delete(0, "end")
+        return "break"
+
+    def show_recipient(self, label: str, private: bool) -> None:
+        style = "Private.Recipient.TLabel" if private else "Recipient.TLabel"
+        self.recipient.configure(text=label, style=style)
+
+    def set_enabled(self, enabled: bool) -> None:
+        flag = ["!disabled"] if enabled else ["disabled"]
+        self.entry.state(flag)
+        self.send_button.state(flag)
+
+
+class ReasonDialog(tkinter.Toplevel):
+    """Confirm an admin action and ask for an optional reason. Not modal-blocking:
+    `on_ok(reason)` runs when the admin confirms."""
+
+    def __init__(self, master, title: str, question: str, action: str, on_ok: Callable):
+        super().__init__(master, background=theme.WINDOW_BG)
+        self.withdraw()
+        self.title(tk_safe(title, False))
+        self.transient(master)
+        self.resizable(False, False)
+        self.on_ok = on_ok
+        self.reason = tkinter.StringVar(self)
+        body = ttk.Frame(self, padding=18)
+        body.grid(sticky="nsew")
+        body.columnconfigure(0, weight=1)
+        ttk.Label(body, text=tk_safe(question), font=("TkHeadingFont"), wraplength=340).grid(
+            row=0, column=0, columnspan=2, sticky="w")
+        ttk.Label(body, text="Reason (optional, everyone sees it):").grid(
+            row=1, column=0, columnspan=2, sticky="w", pady=(12, 2))
+        self.entry = ttk.Entry(body, textvariable=self.reason, width=40)
+        self.entry.grid(row=2, column=0, columnspan=2, sticky="we")
+        buttons = ttk.Frame(body, padding=(0, 14, 0, 0))
+        buttons.grid(row=3, column=0, columnspan=2, sticky="e")
+        self.cancel_button = ttk.Button(buttons, text="Cancel", command=self.destroy)
+        self.cancel_button.grid(row=0, column=0, padx=(0, 8))
+        self.ok_button = ttk.Button(buttons, text=action, style="Accent.TButton",
+                                    command=self.confirm)
+        self.ok_button.grid(row=0, column=1)
+        self.entry.bind("<Return>", lambda e: self.confirm())
+        self.bind("<Escape>", lambda e: self.destroy())
+        self.protocol("WM_DELETE_WINDOW", self.destroy)
+        self._place(master)
+        self.deiconify()
+        self.entry.focus_set()
+
+    def _place(self, master) -> None:
+        self.update_idletasks()
+        x = master.winfo_rootx() + (master.winfo_width() - self.winfo_reqwidth()) // 2
+        y = master.winfo_rooty() + (master.winfo_height() - self.winfo_reqheight()) // 3
+        self.geometry(f"+{max(0, x)}+{max(0, y)}")
+
+    def confirm(self) -> None:
+        reason = self.reason.get()
+        self.destroy()
+        self.on_ok(reason)

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""ClassChat desktop client. Double-click it, or:
+
+    python run_client.py                          # the connect dialog
+    python run_client.py --host H --nick N        # connect at once (scripts, classrooms)
+    python run_client.py --host H --port P --nick N --password PW
+"""
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from protocol import PORT  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="The ClassChat desktop client.")
+    parser.add_argument("--host", help="server address (default: the last one used)")
+    parser.add_argument("--port", type=int, help=f"server port (default: {PORT})")
+    parser.add_argument("--nick", help="connect at once with this nickname")
+    parser.add_argument("--password", help="the admin password (teachers only)")
+    parser.add_argument("--geometry", help="window size and place, e.g. 880x580+0+0")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        import tkinter
+    except ImportError:
+        print("This Python has no tkinter. On Debian/Ubuntu: sudo apt install python3-tk",
+              file=sys.stderr)
+        return 1
+    from desktop_client import config
+    from desktop_client.app import ChatApp
+
+    settings = config.load()
+    if args.host:
+        settings.host = args.host
+    if args.port:
+        settings.port = args.port
+    if args.nick:
+        settings.nick = args.nick
+    try:
+        root = tkinter.Tk(className="ClassChat")
+    except tkinter.TclError as error:
+        print(f"Cannot open a window: {error}", file=sys.stderr)
+        return 1
+    app = ChatApp(root, settings)
+    if args.geometry:
+        root.geometry(args.geometry)
+    if args.nick:
+        app.connect(settings.host, settings.port, settings.nick, args.password)
+    root.mainloop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
