@@ -173,7 +173,10 @@ class ChatServer:
         # The peer may only have closed its sending side: it still gets its answers.
         conn.close_after_output()
         conn.reading = False
-        self._update_interest(conn)
+        if conn.writing:
+            self._update_interest(conn)  # stop reading; the write interest stays
+        else:
+            self._flush(conn)  # no write interest yet: asking for none would close it
 
     def _handle_safely(self, conn: Connection, frame) -> None:
         try:
