@@ -75,7 +75,7 @@ class Peer:
         self.sock.sendall(data)
 
     def send(self, frame: dict) -> None:
-        self.send_raw(json.dumps(frame).encode() + b"\n")
+        self.send_raw(json.dumps(frame, ensure_ascii=False).encode() + b"\n")
 
     def line(self, timeout: float = TIMEOUT) -> bytes:
         """The next line without its newline; AssertionError if none comes in time."""
