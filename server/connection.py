@@ -46,7 +46,7 @@ class Connection:
         self.writing = False                # write interest is registered
         self.closing = False                # close once the output has gone out
         self.closed = False
-        self.overflowed = False             # output passed the limit: to be dropped
+        self.overflowed = False             # output passed the limit: check after a send
         self.deadline = clock() + settings.login_timeout   # for the login, then linger
         self._bucket = (TokenBucket(settings.rate_limit, settings.rate_burst, clock())
                         if settings.rate_limit > 0 else None)
@@ -60,16 +60,18 @@ class Connection:
         return f"{where}/{self.nick}" if self.nick else where
 
     def send(self, outgoing: Outgoing) -> None:
-        if self.closing or self.overflowed:
+        if self.closing:
             return
         data = outgoing.encoded(self.dialect)
         if not self.output:
             self._dirty.append(self)
         self.output.append(data)
         self.output_size += len(data)
-        if self.output_size > self._settings.max_output:
+        if self.output_size > self._settings.max_output and not self.overflowed:
+            # Over the limit unless a send takes it: the loop checks after trying,
+            # even while this connection waits to be writable.
             self.overflowed = True
-            self._dirty.append(self)        # even while it waits to be writable
+            self._dirty.append(self)
 
     def close_after_output(self) -> None:
         if not self.closing:

@@ -216,10 +216,13 @@ class ChatServer:
             for conn in batch:
                 if conn.closed:
                     continue
-                if conn.overflowed:
-                    self._drop(conn)  # may queue `left` for others: the next batch
-                elif not conn.writing:
+                if not conn.writing:
                     self._flush(conn)
+                if conn.overflowed and not conn.closed:
+                    if conn.output_size > self.settings.max_output:
+                        self._drop(conn)  # queues `left` for others: the next batch
+                    else:
+                        conn.overflowed = False
 
     def _flush(self, conn: Connection) -> None:
         if conn.output:

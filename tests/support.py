@@ -180,3 +180,30 @@ def start_server_process(*args: str, env=None) -> tuple[subprocess.Popen, int]:
             time.sleep(0.05)
     process.kill()
     raise AssertionError("the server did not start listening within 10 s")
+
+
+class Collector:
+    """Reads every frame a peer receives in a background thread, as a live client does."""
+
+    def __init__(self, peer: Peer):
+        self.peer = peer
+        self.frames: list[dict] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                self.frames.append(json.loads(self.peer.line(timeout=60)))
+            except (AssertionError, OSError):
+                return
+
+    def wait_for(self, predicate, timeout: float = TIMEOUT) -> list[dict]:
+        """Wait until predicate(frames) is true; returns the frames so far."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self.frames):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met in {timeout} s; "
+                                     f"last frames: {self.frames[-3:]}")
+            time.sleep(0.01)
+        return list(self.frames)

@@ -1,0 +1,67 @@
+"""Fixtures for the desktop client tests: a private Xvfb screen, a hidden-from-the-
+user Tk root, the real server, and a config folder that is never the real home."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from desktop_client import config
+
+XVFB_MISSING = ("The desktop client's GUI tests need Xvfb, and it is not installed.\n"
+                "Install it (Debian/Ubuntu: apt-get install -y --no-install-recommends xvfb)\n"
+                "or run `python run_tests.py`, which installs it. These tests are never skipped.")
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path, monkeypatch):
+    """Every test gets its own settings folder (never ~/.config)."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv(config.ENV_DIR, str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def display():
+    """An Xvfb screen of our own; Xvfb picks a free display and tells us via -displayfd."""
+    if not sys.platform.startswith("linux"):
+        yield os.environ.get("DISPLAY", "")   # Windows/macOS: the real desktop
+        return
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.fail(XVFB_MISSING, pytrace=False)
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x900x24",
+         "-nolisten", "tcp", "-nocursor"],
+        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        number = pipe.readline().strip()   # written once Xvfb accepts connections
+    if not number:
+        process.kill()
+        pytest.fail(f"Xvfb did not start: {process.communicate()[1].decode(errors='replace')}",
+                    pytrace=False)
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = f":{number}"
+    yield os.environ["DISPLAY"]
+    if old is None:
+        os.environ.pop("DISPLAY", None)
+    else:
+        os.environ["DISPLAY"] = old
+    process.terminate()
+    process.wait(5)
+
+
+@pytest.fixture
+def root(display):
+    import tkinter
+    tk_root = tkinter.Tk()
+    tk_root.geometry("880x580+0+0")
+    yield tk_root
+    try:
+        tk_root.destroy()
+    except tkinter.TclError:
+        pass   # the test closed the window itself

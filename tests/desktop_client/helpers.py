@@ -1,0 +1,71 @@
+"""Shared steps of the GUI tests."""
+
+import time
+
+from desktop_client import config
+from desktop_client.app import ChatApp
+
+
+def start_app(root, srv=None, nick=None, password=None, host="127.0.0.1"):
+    """A ChatApp in `root`; with a nick, connected and logged in to `srv`."""
+    port = srv.port if srv is not None else 5050
+    app = ChatApp(root, config.Settings(host, port, ""))
+    root.update()
+    if nick is not None:
+        app.connect(host, port, nick, password)
+        wait_for(root, lambda: app.presenter.online, what=f"{nick} to log in")
+    return app
+
+
+def type_and_enter(root, app, text):
+    """Type into the input box and press Enter, as a student would."""
+    entry = app.input.entry
+    root.focus_force()
+    entry.focus_force()
+    root.update()
+    entry.delete(0, "end")
+    entry.insert(0, text)
+    entry.event_generate("<Return>")
+    root.update()
+
+
+def pane(app) -> str:
+    return app.messages.content()
+
+
+def user_rows(app):
+    tree = app.users.tree
+    return [tree.item(iid, "text").strip() for iid in tree.get_children()]
+
+
+def click_user(root, app, nick):
+    """A real mouse click on the user's row in the list."""
+    tree = app.users.tree
+    iid = app.users.iid_of(nick) if nick is not None else "everyone"
+    assert iid is not None, f"{nick} is not in the list"
+    tree.see(iid)
+    root.update()
+    x, y, width, height = tree.bbox(iid)
+    tree.event_generate("<ButtonPress-1>", x=x + 20, y=y + height // 2)
+    tree.event_generate("<ButtonRelease-1>", x=x + 20, y=y + height // 2)
+    spin(root, 0.05)
+
+
+def spin(root, seconds: float = 0.1) -> None:
+    """Let Tk (and our after() pump) run for a while, as mainloop() would."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        root.update()
+        time.sleep(0.005)
+
+
+def wait_for(root, condition, timeout: float = 5.0, what: str = "the condition"):
+    """Run the Tk loop until condition() is true; fail with `what` otherwise."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        root.update()
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.005)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

@@ -1,0 +1,338 @@
+"""The real window under Xvfb against the real server on 127.0.0.1."""
+
+import socket
+import time
+
+import pytest
+
+from desktop_client import config
+from tests.desktop_client.helpers import (
+    click_user, pane, spin, start_app, type_and_enter, user_rows, wait_for,
+)
+from tests.support import Peer, run_server
+
+
+@pytest.fixture
+def srv():
+    with run_server(admin_password="pw", rate_limit=0) as server:
+        yield server
+
+
+def peer(srv, nick, password=None):
+    p = Peer(srv.port)
+    p.login(nick, password)
+    return p
+
+
+# ---- the connect dialog -------------------------------------------------------------
+
+def test_dialog_connects_focuses_input_and_remembers(root, srv, config_dir):
+    app = start_app(root, srv)
+    dialog = app.dialog
+    dialog.host.set("127.0.0.1")
+    dialog.port.set(str(srv.port))
+    dialog.nick.set("alice")
+    dialog.connect_button.invoke()
+    wait_for(root, lambda: app.presenter.online, what="the welcome")
+    assert app.chat.winfo_ismapped() and not dialog.winfo_ismapped()
+    # The widget that has the keyboard focus whenever this window is focused
+    # (there is no window manager under Xvfb to give the window itself the focus).
+    assert root.focus_lastfor() is app.input.entry
+    saved = config.load()
+    assert (saved.host, saved.port, saved.nick) == ("127.0.0.1", srv.port, "alice")
+    assert "pw" not in (config_dir / "client.json").read_text()
+
+
+def test_dialog_shows_taken_nick_and_keeps_what_was_typed(root, srv):
+    bob = peer(srv, "bob")
+    app = start_app(root, srv)
+    app.dialog.host.set("127.0.0.1")
+    app.dialog.port.set(str(srv.port))
+    app.dialog.nick.set("BOB")
+    app.dialog.submit()
+    wait_for(root, lambda: "taken" in app.dialog.message.get(), what="the nick_taken message")
+    assert app.dialog.winfo_ismapped() and not app.presenter.online
+    assert app.dialog.nick.get() == "BOB" and app.dialog.port.get() == str(srv.port)
+    assert str(app.dialog.connect_button["state"]) != "disabled"
+    # Fix the nick and try again from the same dialog.
+    app.dialog.nick.set("robert")
+    app.dialog.submit()
+    wait_for(root, lambda: app.presenter.online, what="the second login")
+    assert bob.expect("joined")["nick"] == "robert"
+
+
+def test_dialog_shows_wrong_password_and_invalid_nick(root, srv):
+    app = start_app(root, srv)
+    app.dialog.port.set(str(srv.port))
+    app.dialog.host.set("127.0.0.1")
+    app.dialog.nick.set("every one")
+    app.dialog.submit()
+    assert "not allowed" in app.dialog.message.get()      # refused before connecting
+    app.dialog.nick.set("teacher")
+    app.dialog.password.set("nope")
+    app.dialog.submit()
+    wait_for(root, lambda: "Wrong admin password" in app.dialog.message.get(),
+             what="the bad_password message")
+    assert app.dialog.password.get() == "nope"
+
+
+def test_dialog_shows_unreachable_server(root):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free_port = s.getsockname()[1]
+    app = start_app(root)
+    app.dialog.host.set("127.0.0.1")
+    app.dialog.port.set(str(free_port))
+    app.dialog.nick.set("alice")
+    app.dialog.submit()
+    wait_for(root, lambda: "No chat server" in app.dialog.message.get(),
+             what="the unreachable-server message")
+    assert app.dialog.winfo_ismapped()
+
+
+# ---- the main window ---------------------------------------------------------------------
+
+def test_welcome_fills_user_list_and_history(root, srv):
+    bob = peer(srv, "bob")
+    bob.send({"type": "msg", "text": "first, before alice came"})
+    bob.expect("msg")
+    app = start_app(root, srv, "alice")
+    rows = user_rows(app)
+    assert rows == ["Everyone", "alice (you)", "bob"]
+    text = pane(app)
+    assert text.index("Earlier messages") < text.index("first, before alice came") \
+        < text.index("Now")
+    assert "earlier" in app.messages.text.tag_names(
+        app.messages.text.search("first, before", "1.0"))
+    assert app.input.recipient.cget("text") == "To: Everyone"
+
+
+def test_join_and_leave_update_the_list(root, srv):
+    app = start_app(root, srv, "alice")
+    carol = peer(srv, "carol")
+    wait_for(root, lambda: "carol" in user_rows(app), what="carol in the list")
+    assert "carol joined" in pane(app)
+    carol.send({"type": "logout"})
+    wait_for(root, lambda: "carol" not in user_rows(app), what="carol gone from the list")
+    assert "carol left" in pane(app)
+
+
+def test_click_user_then_enter_sends_private(root, srv):
+    bob = peer(srv, "bob")
+    app = start_app(root, srv, "alice")
+    click_user(root, app, "bob")
+    assert app.presenter.recipient == "bob"
+    assert app.input.recipient.cget("text") == "To: bob"
+    type_and_enter(root, app, "just for you")
+    frame = bob.expect("msg")
+    assert (frame["from"], frame["to"], frame["text"]) == ("alice", "bob", "just for you")
+    wait_for(root, lambda: "you → bob" in pane(app), what="the private echo")
+    assert app.input.entry.get() == ""
+    # Clicking Everyone goes back to public.
+    click_user(root, app, None)
+    assert app.input.recipient.cget("text") == "To: Everyone"
+    type_and_enter(root, app, "hello all")
+    frame = bob.expect("msg")
+    assert frame["to"] is None and frame["text"] == "hello all"
+
+
+def test_typed_to_flag_sends_private(root, srv):
+    bob = peer(srv, "bob")
+    app = start_app(root, srv, "alice")
+    type_and_enter(root, app, "-to bob psst")
+    frame = bob.expect("msg")
+    assert (frame["to"], frame["text"]) == ("bob", "psst")
+    assert app.presenter.recipient is None        # a one-off, the choice is unchanged
+    type_and_enter(root, app, "-all  to everyone ")
+    assert bob.expect("msg")["to"] is None
+
+
+def test_typed_flags_help_users_whoami_and_usage(root, srv):
+    app = start_app(root, srv, "alice")
+    type_and_enter(root, app, "-help")
+    assert "-to NICK TEXT" in pane(app)
+    type_and_enter(root, app, "-users")
+    wait_for(root, lambda: "Online (1): alice" in pane(app), what="the users answer")
+    type_and_enter(root, app, "-whoami")
+    wait_for(root, lambda: "You are alice." in pane(app), what="the whoami answer")
+    type_and_enter(root, app, "-to bob")
+    assert "Usage: -to NICK TEXT" in pane(app)
+    assert app.input.entry.get() == "-to bob"      # kept, so it can be fixed
+
+
+def test_incoming_public_private_and_system_events(root, srv):
+    app = start_app(root, srv, "alice")
+    bob = peer(srv, "bob")
+    bob.send({"type": "msg", "text": "hello class"})
+    bob.send({"type": "msg", "text": "secret", "to": "alice"})
+    bob.send({"type": "msg", "text": "x", "to": "nobody"})
+    wait_for(root, lambda: "secret" in pane(app), what="the private message")
+    text = pane(app)
+    assert "bob: hello class" in text
+    assert "bob → you" in text
+    t = app.messages.text
+    assert "private" in t.tag_names(t.search("secret", "1.0"))
+    assert "notice" in t.tag_names(t.search("bob joined", "1.0"))
+    bob.close()
+    wait_for(root, lambda: "bob disconnected" in pane(app), what="the disconnect notice")
+
+
+def test_emoji_and_any_unicode_never_crash(root, srv):
+    app = start_app(root, srv, "Zoë")
+    deseret = peer(srv, "𐐷𐐯𐑆")           # letters outside the BMP
+    deseret.send({"type": "msg", "text": "hi 😀 👨‍👩‍👧 Привет ✓ 𝐀 \u202e reversed"})
+    wait_for(root, lambda: "Привет" in pane(app), what="the emoji message")
+    assert "😀" in pane(app) or "[U+1F600]" in pane(app)
+    assert any("𐐷𐐯𐑆" in row or "[U+" in row for row in user_rows(app))
+    click_user(root, app, app.presenter.users[0] if app.presenter.users[0] != "Zoë"
+               else app.presenter.users[1])
+    type_and_enter(root, app, "back at you 🎉")
+    assert deseret.expect("msg")["text"] == "back at you 🎉"
+    root.title()  # the title with Zoë still works
+
+
+def test_unread_private_messages_show_in_title(root, srv):
+    app = start_app(root, srv, "alice")
+    bob = peer(srv, "bob")
+    app.presenter.set_focused(False)      # no window manager under Xvfb to take focus away
+    bob.send({"type": "msg", "text": "one", "to": "alice"})
+    bob.send({"type": "msg", "text": "two", "to": "alice"})
+    bob.send({"type": "msg", "text": "public"})
+    wait_for(root, lambda: "(2 private)" in root.title(), what="the unread count")
+    root.focus_force()
+    wait_for(root, lambda: "private" not in root.title(), what="the count to clear")
+
+
+def test_flood_never_freezes_the_window(root, srv):
+    app = start_app(root, srv, "alice")
+    bob = peer(srv, "bob")
+    for i in range(1500):
+        bob.send({"type": "msg", "text": f"flood {i}"})
+    slowest = 0.0
+    end = time.monotonic() + 20
+    while "flood 1499" not in pane(app) and time.monotonic() < end:
+        start = time.monotonic()
+        root.update()
+        slowest = max(slowest, time.monotonic() - start)
+        time.sleep(0.001)
+    assert "flood 1499" in pane(app)
+    assert slowest < 0.5, f"one round of the Tk loop took {slowest:.2f} s"
+
+
+# ---- faults ------------------------------------------------------------------------------
+
+def test_shutdown_is_shown_and_the_window_survives(root, srv):
+    app = start_app(root, srv, "alice")
+    teacher = peer(srv, "teacher", "pw")
+    teacher.send({"type": "down", "reason": "lesson is over"})
+    wait_for(root, lambda: app.presenter.state == "shutdown", what="the shutdown")
+    spin(root, 0.3)   # the socket closes too; nothing may break
+    expected = "The server was shut down by teacher: lesson is over"
+    assert expected in pane(app)
+    assert app.banner.winfo_ismapped() and expected in app.banner.text()
+    assert "disabled" in app.input.entry.state()
+    assert root.winfo_exists()
+    assert "(offline)" in root.title()
+
+
+def test_lost_connection_is_shown_and_reconnect_works(root, monkeypatch):
+    import desktop_client.app as app_module
+    monkeypatch.setattr(app_module, "RETRY_DELAYS", (1,))
+    with run_server(admin_password="pw") as first:
+        port = first.port
+        app = start_app(root, first, "alice")
+        # Kill the connection under the client without a goodbye.
+        first.server.room  # the server stays up; close the client's socket from outside
+        sock = app.connection._sock
+        sock.shutdown(socket.SHUT_RDWR)
+        wait_for(root, lambda: app.banner.winfo_ismapped()
+                 and "lost" in app.banner.text(), what="the lost-connection banner")
+        assert "Trying again" in app.banner.text()
+        assert "disabled" in app.input.entry.state()
+        wait_for(root, lambda: app.presenter.online, timeout=8, what="the automatic reconnect")
+        assert "Reconnected as alice" in pane(app)
+        assert not app.banner.winfo_ismapped()
+        assert port == app.settings.port
+
+
+def test_server_gone_then_reconnect_button(root, monkeypatch):
+    import desktop_client.app as app_module
+    monkeypatch.setattr(app_module, "RETRY_DELAYS", (30,))
+    with run_server(admin_password="pw") as first:
+        app = start_app(root, first, "alice")
+        first.server.request_shutdown("server", "")
+        wait_for(root, lambda: app.presenter.state == "shutdown", what="the shutdown")
+    assert "shut down by the server itself" in pane(app)
+    app.reconnect_now()        # the Reconnect button: the server is gone, so it fails
+    wait_for(root, lambda: "No chat server" in app.banner.text(), what="a failed retry")
+    assert root.winfo_exists()
+
+
+# ---- admin ---------------------------------------------------------------------------------
+
+def test_admin_kicks_through_the_gui(root, srv):
+    bob = peer(srv, "bob")
+    app = start_app(root, srv, "teacher", "pw")
+    assert app.users.admin_box.winfo_ismapped()
+    assert "teacher (you, admin)" in user_rows(app)
+    assert "disabled" in app.users.kick_button.state()   # nobody picked yet
+    click_user(root, app, "bob")
+    app.users.kick_button.invoke()
+    dialog = app.reason_dialog
+    assert dialog is not None and dialog.winfo_exists()
+    dialog.reason.set("be nice")
+    dialog.ok_button.invoke()
+    bye = bob.expect("bye")
+    assert (bye["reason"], bye.get("message")) == ("kicked", "be nice")
+    wait_for(root, lambda: "bob was removed by an admin: be nice" in pane(app),
+             what="the kick notice")
+    assert "bob" not in user_rows(app)
+    assert app.input.recipient.cget("text") == "To: Everyone"
+
+
+def test_admin_cancel_does_nothing_and_shutdown_through_gui(root, srv):
+    bob = peer(srv, "bob")
+    app = start_app(root, srv, "teacher", "pw")
+    app.users.down_button.invoke()
+    app.reason_dialog.cancel_button.invoke()
+    assert bob.nothing_within(0.3)
+    app.users.down_button.invoke()
+    app.reason_dialog.reason.set("see you tomorrow")
+    app.reason_dialog.ok_button.invoke()
+    frame = bob.expect("shutdown")
+    assert (frame["by"], frame["reason"]) == ("teacher", "see you tomorrow")
+    wait_for(root, lambda: app.presenter.state == "shutdown", what="the shutdown")
+    assert "The server was shut down by teacher: see you tomorrow" in app.banner.text()
+
+
+def test_non_admin_never_sees_admin_actions(root, srv):
+    app = start_app(root, srv, "alice")
+    spin(root, 0.1)
+    assert not app.users.admin_box.winfo_ismapped()
+    app.ask_down()
+    app.ask_kick()
+    assert app.reason_dialog is None
+
+
+# ---- leaving -------------------------------------------------------------------------------
+
+def test_closing_the_window_logs_out_cleanly(root, srv):
+    bob = peer(srv, "bob")
+    app = start_app(root, srv, "alice")
+    bob.expect("joined")
+    app.close()
+    left = bob.expect("left")
+    assert (left["nick"], left["reason"]) == ("alice", "quit")
+
+
+def test_typed_exit_logs_out_and_closes(root, srv):
+    bob = peer(srv, "bob")
+    app = start_app(root, srv, "alice")
+    bob.expect("joined")
+    type_and_enter(root, app, "-exit")
+    left = bob.expect("left")
+    assert left["reason"] == "quit"
+    end = time.monotonic() + 3
+    while app._closed is False and time.monotonic() < end:
+        root.update()
+    assert app._closed
