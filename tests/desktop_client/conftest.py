@@ -1,6 +1,7 @@
 """Fixtures for the desktop client tests: a private Xvfb screen, a hidden-from-the-
 user Tk root, the real server, and a config folder that is never the real home."""
 
+import gc
 import os
 import shutil
 import subprocess
@@ -65,3 +66,6 @@ def root(display):
         tk_root.destroy()
     except tkinter.TclError:
         pass   # the test closed the window itself
+    # Collect the dead window's Tk variables now, on this (the Tk) thread; left to a
+    # later collection they could be freed on the server thread, which Tk refuses.
+    gc.collect()

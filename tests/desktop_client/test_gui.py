@@ -187,7 +187,9 @@ def test_emoji_and_any_unicode_never_crash(root, srv):
     click_user(root, app, app.presenter.users[0] if app.presenter.users[0] != "Zoë"
                else app.presenter.users[1])
     type_and_enter(root, app, "back at you 🎉")
+    deseret.expect("msg")                            # the echo of its own message
     assert deseret.expect("msg")["text"] == "back at you 🎉"
+    wait_for(root, lambda: "back at you" in pane(app), what="the echo")
     root.title()  # the title with Zoë still works
 
 
@@ -293,6 +295,7 @@ def test_admin_kicks_through_the_gui(root, srv):
 def test_admin_cancel_does_nothing_and_shutdown_through_gui(root, srv):
     bob = peer(srv, "bob")
     app = start_app(root, srv, "teacher", "pw")
+    bob.expect("joined")
     app.users.down_button.invoke()
     app.reason_dialog.cancel_button.invoke()
     assert bob.nothing_within(0.3)
