@@ -64,6 +64,24 @@ def raise_open_files_limit() -> None:
             pass  # not allowed here: run with the limit we have
 
 
+class StopOnSignal:
+    """SIGINT and SIGTERM do what `down server` does, even if they come very early."""
+
+    def __init__(self):
+        self.server = None
+        self.requested = False
+
+    def __call__(self, signum, frame) -> None:
+        self.requested = True
+        if self.server is not None:
+            self.server.request_shutdown("server", "")
+
+    def attach(self, server: ChatServer) -> None:
+        self.server = server
+        if self.requested:
+            server.request_shutdown("server", "")
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(),
@@ -77,15 +95,17 @@ def main(argv=None) -> int:
         max_message_chars=args.max_message, max_output=args.max_output,
         login_timeout=args.login_timeout, shutdown_grace=args.shutdown_grace)
     raise_open_files_limit()
+    on_signal = StopOnSignal()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
     try:
         server = ChatServer(settings)
     except OSError as error:
         print(f"Cannot listen on {args.host}:{args.port}: {error.strerror}. "
               f"Is another server running there? Try --port.", file=sys.stderr)
         return 1
+    on_signal.attach(server)
     print_banner(settings, server.port, generated=not args.admin_password)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: server.request_shutdown("server", ""))
     server.serve_forever()
     logging.getLogger("server").info("server stopped")
     return 0
