@@ -1,0 +1,134 @@
+"""The settings file and the socket layer, without a window."""
+
+import json
+import queue
+import socket
+import threading
+
+from protocol.events import Error, Login, Message, Say, Welcome
+from desktop_client import config
+from desktop_client.net import Connection
+
+
+def test_settings_round_trip_in_the_overridden_folder(config_dir):
+    assert config.config_path() == config_dir / "client.json"
+    assert config.load() == config.Settings()           # defaults: localhost, 5050
+    assert config.save(config.Settings("10.0.0.7", 6000, "zoë"))
+    assert config.load() == config.Settings("10.0.0.7", 6000, "zoë")
+    assert json.loads((config_dir / "client.json").read_text("utf-8"))["nick"] == "zoë"
+
+
+def test_settings_survive_a_broken_file(config_dir):
+    config_dir.mkdir(parents=True)
+    (config_dir / "client.json").write_text("{not json")
+    assert config.load() == config.Settings()
+    (config_dir / "client.json").write_text('{"host": 5, "port": 99999, "nick": "x"}')
+    assert config.load() == config.Settings(nick="x")
+
+
+def test_xdg_config_home_is_respected(monkeypatch, tmp_path):
+    monkeypatch.delenv(config.ENV_DIR)
+    monkeypatch.setattr(config.sys, "platform", "linux")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert config.config_path() == tmp_path / "xdg" / "classchat" / "client.json"
+    monkeypatch.setattr(config.sys, "platform", "win32")
+    monkeypatch.setenv("APPDATA", str(tmp_path / "roaming"))
+    assert config.config_path() == tmp_path / "roaming" / "classchat" / "client.json"
+
+
+def test_save_never_raises(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv(config.ENV_DIR, str(blocker / "sub"))
+    assert config.save(config.Settings()) is False
+
+
+class FakeServer:
+    """A listening socket that runs `script(conn)` for the first connection."""
+
+    def __init__(self, script):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.received = b""
+        self.thread = threading.Thread(target=self._serve, args=(script,), daemon=True)
+        self.thread.start()
+
+    def _serve(self, script):
+        conn, _ = self.sock.accept()
+        with conn:
+            conn.settimeout(5)
+            self.received = conn.recv(65536)
+            script(conn)
+
+    def close(self):
+        self.thread.join(5)
+        self.sock.close()
+
+
+def drain(events, until_kind, timeout=5):
+    seen = []
+    while True:
+        item = events.get(timeout=timeout)
+        seen.append(item[1:])
+        if item[1] == until_kind:
+            return seen
+
+
+def test_connection_logs_in_decodes_frames_and_reports_the_end():
+    welcome = (b'{"type":"welcome","nick":"a","users":["a"],"admin":false,'
+               b'"history":[],"server":"s","extra":1}\n')
+
+    def script(conn):
+        conn.sendall(welcome + b'{"type":"msg","id":1,"ts":0,"from":"b","to":null,'
+                     b'"text":"\xf0\x9f\x98\x80"}\r\n\n{"type":"future"}\nnot json\n'
+                     b'{"type":"msg","id":2,"ts":0,"from":"b","to":null,"text":"last"}')
+
+    server = FakeServer(script)
+    events = queue.Queue()
+    connection = Connection("127.0.0.1", server.port, events)
+    connection.start(Login("a", "pw"))
+    seen = drain(events, "closed")
+    server.close()
+    assert json.loads(server.received) == {"type": "login", "nick": "a", "password": "pw"}
+    kinds = [payload for kind, payload in seen if kind == "event"]
+    assert isinstance(kinds[0], Welcome)
+    assert kinds[1] == Message(1, 0, "b", None, "😀")
+    assert kinds[2].type == "future"
+    assert isinstance(kinds[3], Error) and kinds[3].code == "bad_json"
+    assert kinds[4].text == "last"          # a last line without its newline still counts
+    assert seen[-1] == ("closed", "")
+
+
+def test_connection_to_a_closed_port_fails_with_a_sentence():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    events = queue.Queue()
+    Connection("127.0.0.1", port, events).start(Login("a"))
+    kind, text = drain(events, "failed")[-1]
+    assert "No chat server is running on 127.0.0.1" in text
+
+
+def test_unknown_host_is_explained():
+    events = queue.Queue()
+    Connection("no-such-host.invalid", 5050, events).start(Login("a"))
+    kind, text = drain(events, "failed", timeout=15)[-1]
+    assert "Cannot find the computer" in text or "Cannot connect" in text
+
+
+def test_sending_never_blocks_even_when_the_server_does_not_read():
+    hold = threading.Event()
+    server = FakeServer(lambda conn: hold.wait(5))
+    events = queue.Queue()
+    connection = Connection("127.0.0.1", server.port, events)
+    connection.start(Login("a"))
+    import time
+    start = time.monotonic()
+    for _ in range(2000):      # ~8 MB: far more than the socket buffers hold
+        connection.send(Say("x" * 4000))
+    assert time.monotonic() - start < 1.0
+    connection.close()
+    hold.set()
+    server.close()

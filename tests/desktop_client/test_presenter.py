@@ -1,0 +1,284 @@
+"""What the window shows, decided without a window (no Tk, no sockets)."""
+
+import zlib
+
+import pytest
+
+from protocol import nicks
+from protocol.events import (
+    AskUsers, AskWhoami, Bye, Down, Error, Identity, Joined, Kick, Left, Logout, Message,
+    Pong, Say, Shutdown, Unknown, UserList, Welcome,
+)
+from desktop_client import presenter as p
+from desktop_client import textsafe
+from desktop_client.presenter import Presenter
+
+
+def msg(sender, text, to=None, id=1, ts=0):
+    return Message(id, ts, sender, to, text)
+
+
+def welcomed(nick="alice", users=("alice", "bob", "carol"), admin=False, history=()):
+    view = Presenter()
+    view.connecting()
+    lines = view.apply(Welcome(nick, tuple(users), admin, tuple(history), "classchat/1.0"))
+    return view, lines
+
+
+def texts(lines):
+    return [line.text for line in lines]
+
+
+# ---- welcome, users, history -----------------------------------------------------------
+
+def test_welcome_sets_state_and_rows_with_everyone_first():
+    view, lines = welcomed()
+    assert view.online and view.me == "alice" and not view.admin
+    rows = view.user_rows()
+    assert [label for _, label, _ in rows] == ["Everyone", "alice (you)", "bob", "carol"]
+    assert rows[0][0] is None and "me" in rows[1][2]
+    assert "Welcome, alice! 2 other people are online." in texts(lines)
+
+
+def test_admin_is_marked_and_told():
+    view, lines = welcomed(nick="teacher", users=("bob", "teacher"), admin=True)
+    assert ("teacher", "teacher (you, admin)") == view.user_rows()[2][:2]
+    assert any("You are an admin" in t for t in texts(lines))
+    assert view.title() == "ClassChat — teacher"
+
+
+def test_history_comes_first_marked_as_earlier():
+    history = (msg("bob", "old one", id=1), msg("carol", "old two", id=2))
+    view, lines = welcomed(history=history)
+    assert [texts(lines)[0], texts(lines)[3]] == ["Earlier messages", "Now"]
+    assert lines[0].kind == "separator" and lines[3].kind == "separator"
+    assert all(line.earlier for line in lines[1:3])
+    assert lines[1].text.endswith("bob: old one")
+    assert view.last_id == 2
+
+
+def test_reconnect_skips_history_already_shown():
+    history = (msg("bob", "old", id=1),)
+    view, _ = welcomed(history=history)
+    view.apply(msg("bob", "newer", id=5))
+    view.connection_lost()
+    view.connecting()
+    lines = view.apply(Welcome("alice", ("alice", "bob"), False,
+                               (msg("bob", "old", id=1), msg("bob", "newer", id=5),
+                                msg("bob", "missed while away", id=6)), ""))
+    shown = texts(lines)
+    assert not any("old" in t or "newer" in t for t in shown)
+    assert any("missed while away" in t for t in shown)
+    assert any(t.startswith("Reconnected as alice") for t in shown)
+
+
+def test_join_and_leave_update_users_and_reset_recipient():
+    view, _ = welcomed()
+    version = view.users_version
+    assert texts(view.apply(Joined("dave", 0)))[0].endswith("  dave joined")
+    assert view.users == ["alice", "bob", "carol", "dave"] and view.users_version > version
+    view.select_recipient("dave")
+    assert view.recipient_label() == "To: dave"
+    lines = view.apply(Left("dave", "kicked", 0, "spam"))
+    assert "dave was removed by an admin: spam" in lines[0].text
+    assert view.recipient is None and view.recipient_label() == "To: Everyone"
+    assert "Everyone again" in lines[1].text
+    assert "dave" not in view.users
+
+
+@pytest.mark.parametrize("reason, words", [
+    ("quit", "dave left"), ("disconnected", "dave disconnected"),
+    ("dropped", "too slow"), ("weird", "dave left (weird)"),
+])
+def test_leave_reasons_read_well(reason, words):
+    view, _ = welcomed(users=("alice", "dave"))
+    assert words in view.apply(Left("dave", reason, 0))[0].text
+
+
+def test_user_list_answer_replaces_the_list():
+    view, _ = welcomed()
+    lines = view.apply(UserList(("alice", "zoe")))
+    assert view.users == ["alice", "zoe"] and lines[0].text == "Online (2): alice, zoe"
+
+
+def test_pong_and_unknown_are_ignored():
+    view, _ = welcomed()
+    assert view.apply(Pong()) == [] and view.apply(Unknown("future")) == []
+
+
+# ---- messages ---------------------------------------------------------------------------
+
+def test_public_message_line():
+    view, _ = welcomed()
+    line = view.apply(msg("bob", "hi all", ts=0))[0]
+    assert line.kind == "public" and not line.own
+    assert line.text.endswith("bob: hi all")
+    tags = dict(line.parts)
+    assert f"nick{p.nick_colour('bob')}" in tags["bob"]
+
+
+def test_own_public_message_is_marked():
+    view, _ = welcomed()
+    line = view.apply(msg("alice", "mine"))[0]
+    assert line.own and "alice (you): mine" in line.text and "own" in line.line_tags()
+
+
+def test_private_messages_are_labelled_both_ways():
+    view, _ = welcomed()
+    incoming = view.apply(msg("bob", "psst", to="alice"))[0]
+    outgoing = view.apply(msg("alice", "hey", to="carol"))[0]
+    assert incoming.kind == outgoing.kind == "private"
+    assert "bob → you" in incoming.text and "psst" in incoming.text
+    assert "you → carol" in outgoing.text and outgoing.own
+    to_self = view.apply(msg("alice", "note", to="Alice"))[0]
+    assert "you → you" in to_self.text
+
+
+def test_errors_and_system_events():
+    view, _ = welcomed()
+    assert view.apply(Error("no_such_user", "No user called zed."))[0].kind == "error"
+    assert view.apply(Identity("alice", True))[0].text == "You are alice (admin)."
+    assert view.admin
+
+
+def test_nick_colour_is_stable_and_case_insensitive():
+    assert p.nick_colour("Alice") == p.nick_colour("alice") == p.nick_colour("ａｌｉｃｅ")
+    assert p.nick_colour("bob") == zlib.crc32(b"bob") % p.NICK_COLOURS
+
+
+# ---- faults -----------------------------------------------------------------------------
+
+def test_shutdown_banner_names_who_and_why():
+    view, _ = welcomed()
+    lines = view.apply(Shutdown("teacher", "lesson over"))
+    assert lines[0].text == "The server was shut down by teacher: lesson over"
+    assert view.state == p.SHUTDOWN and not view.online
+    assert view.banner.kind == "shutdown" and not view.banner.auto_retry
+    assert view.connection_lost() == []          # the close that follows is expected
+    assert view.banner.kind == "shutdown"
+    assert "(offline)" in view.title()
+
+
+def test_shutdown_by_signal_without_reason():
+    view, _ = welcomed()
+    text = view.apply(Shutdown("server", ""))[0].text
+    assert text == "The server was shut down by the server itself."
+
+
+def test_lost_connection_offers_retry():
+    view, _ = welcomed()
+    lines = view.connection_lost("reset")
+    assert view.state == p.LOST and view.banner.auto_retry
+    assert "lost" in lines[0].text and "(reset)" in lines[0].text
+
+
+def test_kicked_and_logout_do_not_retry():
+    view, _ = welcomed()
+    text = view.apply(Bye("kicked", "be nice"))[0].text
+    assert text == "You were removed from the chat by an admin: be nice"
+    assert not view.banner.auto_retry and view.connection_lost() == []
+    view2, _ = welcomed()
+    view2.apply(Bye("logout"))
+    assert view2.state == p.LOGGED_OUT
+
+
+def test_unread_private_count_only_when_unfocused_and_from_others():
+    view, _ = welcomed()
+    view.apply(msg("bob", "while focused", to="alice"))
+    assert view.unread == 0
+    view.set_focused(False)
+    view.apply(msg("bob", "1", to="alice"))
+    view.apply(msg("bob", "public"))
+    view.apply(msg("alice", "my own", to="bob"))
+    view.apply(msg("carol", "2", to="alice"))
+    assert view.title() == "(2 private) ClassChat — alice"
+    view.set_focused(True)
+    assert view.title() == "ClassChat — alice"
+
+
+# ---- the input box ------------------------------------------------------------------------
+
+def test_plain_line_goes_to_the_chosen_recipient():
+    view, _ = welcomed()
+    assert view.read_input("hello\n").command == Say("hello", None)
+    view.select_recipient("BOB")                  # matched like nicks, own spelling kept
+    assert view.recipient == "bob"
+    assert view.read_input("  psst  ").command == Say("psst", "bob")
+    view.select_recipient(None)
+    assert view.read_input("all").command == Say("all", None)
+
+
+def test_flags_override_the_recipient():
+    view, _ = welcomed()
+    view.select_recipient("bob")
+    assert view.read_input("-to carol hi there").command == Say("hi there", "carol")
+    assert view.read_input("-all everyone!").command == Say("everyone!", None)
+    assert view.recipient == "bob"
+
+
+@pytest.mark.parametrize("line, command", [
+    ("-users", AskUsers()), ("-whoami", AskWhoami()), ("-kick bob spam", Kick("bob", "spam")),
+    ("down server", Down(None)), ("down server bye all", Down("bye all")),
+])
+def test_other_flags_become_commands(line, command):
+    view, _ = welcomed()
+    assert view.read_input(line).command == command
+
+
+def test_help_is_answered_locally():
+    view, _ = welcomed()
+    result = view.read_input("-help")
+    assert result.command is None and any("-to NICK TEXT" in l.text for l in result.lines)
+
+
+def test_exit_logs_out_and_quits():
+    view, _ = welcomed()
+    result = view.read_input("-exit")
+    assert result.command == Logout() and result.quit
+
+
+def test_bad_input_is_explained_and_kept():
+    view, _ = welcomed()
+    for line, words in (("-to bob", "Usage: -to NICK TEXT"), ("-nope", "Unknown flag"),
+                        ("-login x", "already logged in"),
+                        ("x" * 2001, "at most 2000 characters")):
+        result = view.read_input(line)
+        assert result.command is None and not result.clear, line
+        assert words in result.lines[0].text and result.lines[0].kind == "error"
+    assert view.read_input("   ").command is None
+    assert not view.read_input("").clear
+
+
+def test_admin_commands_with_and_without_reason():
+    view, _ = welcomed(admin=True)
+    assert view.kick_command("bob", "  ") == Kick("bob", None)
+    assert view.down_command("end of class ") == Down("end of class")
+
+
+def test_login_error_texts():
+    assert "taken" in p.login_error_text(Error("nick_taken", "x"))
+    assert "Wrong admin password" in p.login_error_text(Error("bad_password", "x"))
+    assert p.login_error_text(Error("nick_invalid", "Because.")) == "Because."
+    assert p.local_nick_problem("every one")
+    assert p.local_nick_problem("Everyone")
+    assert p.local_nick_problem(" zoë ") is None
+
+
+# ---- text safety ---------------------------------------------------------------------------
+
+def test_tk_safe_keeps_emoji_when_supported_and_never_lone_surrogates():
+    textsafe.set_astral_supported(True)
+    assert textsafe.tk_safe("hi 😀") == "hi 😀"
+    assert textsafe.tk_safe("bad \ud83d end") == "bad \ufffd end"
+    assert textsafe.tk_safe("a\x00b\x1bc\nd\te") == "abc\nd\te"
+    assert textsafe.tk_safe("two\nlines", keep_newlines=False) == "two lines"
+
+
+def test_tk_safe_placeholder_for_a_tk_without_astral_support():
+    textsafe.set_astral_supported(False)
+    try:
+        assert textsafe.tk_safe("hi 😀!") == "hi [U+1F600]!"
+        view, _ = welcomed(users=("alice", "𐐷x"))
+        assert view.user_rows()[2][1] == "[U+10437]x"
+    finally:
+        textsafe.set_astral_supported(True)
