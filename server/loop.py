@@ -249,8 +249,11 @@ class ChatServer:
     def _drop(self, conn: Connection) -> None:
         log.warning("%s dropped: %d bytes waited to be read (limit %d)",
                     conn.tag, conn.output_size, self.settings.max_output)
-        conn.take_output()
-        _send_once(conn.sock, Outgoing(Bye("dropped")).encoded(conn.dialect))
+        unsent = bytes(conn.take_output())
+        # The kernel may have taken only part of the first frame: its end goes before
+        # `bye`, or the two would run together into one broken line.
+        rest_of_frame = unsent[:unsent.find(b"\n") + 1]
+        _send_once(conn.sock, rest_of_frame + Outgoing(Bye("dropped")).encoded(conn.dialect))
         self._close(conn, "dropped")
 
     def _update_interest(self, conn: Connection) -> None:
