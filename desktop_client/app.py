@@ -280,9 +280,9 @@ class ChatApp:
         self.root.title(p.title())
         if not self._in_chat:
             return
-        if p.users_version != self._users_version:
-            self._users_version = p.users_version
-            self.users.show_users(p.user_rows(), p.recipient, len(p.users))
+        if (p.users_version, p.online) != self._users_version:
+            self._users_version = (p.users_version, p.online)
+            self.users.show_users(p.user_rows(), p.recipient, len(p.users), p.online)
         else:
             self.users.select(p.recipient)
         self.users.show_admin(p.admin, p.recipient is not None, p.online)

@@ -153,7 +153,7 @@ class UserPane(ttk.Frame):
         self.admin_box.grid(row=2, column=0, sticky="we")
         self.admin_box.grid_remove()
 
-    def show_users(self, rows, recipient: Optional[str], count: int) -> None:
+    def show_users(self, rows, recipient: Optional[str], count: int, online: bool) -> None:
         self.tree.delete(*self.tree.get_children())
         self._nicks = {}
         for index, (nick, label, tags) in enumerate(rows):
@@ -161,7 +161,7 @@ class UserPane(ttk.Frame):
             self._nicks[iid] = nick
             prefix = "  " if nick is not None else ""
             self.tree.insert("", "end", iid=iid, text=prefix + label, tags=tags)
-        self.heading.configure(text=f"ONLINE · {count}")
+        self.heading.configure(text=f"ONLINE · {count}" if online else "OFFLINE")
         self.select(recipient)
 
     def iid_of(self, nick: Optional[str]) -> Optional[str]:
@@ -226,7 +226,9 @@ class ReasonDialog(tkinter.Toplevel):
     `on_ok(reason)` runs when the admin confirms."""
 
     def __init__(self, master, title: str, question: str, action: str, on_ok: Callable):
-        super().__init__(master, background=theme.WINDOW_BG)
+        # A thin border: where no window manager draws a frame it still stands out.
+        super().__init__(master, background=theme.WINDOW_BG, highlightthickness=1,
+                         highlightbackground="#9aa3b2", highlightcolor="#9aa3b2")
         self.withdraw()
         self.title(tk_safe(title, False))
         self.transient(master)

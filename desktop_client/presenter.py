@@ -219,6 +219,7 @@ class Presenter:
             return []
         was_online = self.state == ONLINE
         self.state = LOST
+        self._offline()
         if not was_online:
             return []
         text = "The connection to the server was lost."
@@ -313,6 +314,7 @@ class Presenter:
 
     def _bye(self, event: Bye) -> list:
         why = f": {event.message}" if event.message else "."
+        self._offline()
         if event.reason == "kicked":
             self.state = KICKED
             text = f"You were removed from the chat by an admin{why}"
@@ -331,6 +333,7 @@ class Presenter:
 
     def _shutdown(self, event: Shutdown) -> list:
         self.state = SHUTDOWN
+        self._offline()
         by = "the server itself" if event.by == "server" else event.by
         text = f"The server was shut down by {by}"
         text += f": {event.reason}" if event.reason else "."
@@ -339,6 +342,12 @@ class Presenter:
 
     def _help_text(self, event: HelpText) -> list:
         return [notice(text) for text in event.lines]
+
+    def _offline(self) -> None:
+        """Nobody is shown as online once we are not; the choice of recipient stays
+        for when we are back."""
+        self.unread = 0 if self.focused else self.unread
+        self._set_users([])
 
     def _present(self, nick: str) -> bool:
         return any(nicks.key(u) == nicks.key(nick) for u in self.users)

@@ -61,7 +61,9 @@ def setup(root: tkinter.Tk) -> Fonts:
         style.configure(".", background=WINDOW_BG, foreground=TEXT)
         style.configure("TEntry", padding=(6, 5), fieldbackground=PANE_BG,
                         bordercolor=BORDER, lightcolor=BORDER)
-        style.map("TEntry", bordercolor=[("focus", ACCENT)], lightcolor=[("focus", ACCENT)])
+        style.map("TEntry", bordercolor=[("disabled", BORDER), ("focus", ACCENT)],
+                  lightcolor=[("disabled", BORDER), ("focus", ACCENT)],
+                  fieldbackground=[("disabled", "#f1f3f6")])
         style.configure("TButton", padding=(12, 5), background="#f7f8fa",
                         bordercolor=BORDER, lightcolor="#ffffff", darkcolor=BORDER)
         style.map("TButton", background=[("pressed", "#e3e7ee"), ("active", "#eef1f6")])
