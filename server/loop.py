@@ -300,7 +300,8 @@ class ChatServer:
     def _shut_down(self, shutdown: Shutdown) -> None:
         log.warning("shutting down (by %s)%s", shutdown.by,
                     f": {shutdown.reason}" if shutdown.reason else "")
-        self.selector.unregister(self.listener)
+        if self._accept_paused_until is None:  # while paused it is not registered
+            self.selector.unregister(self.listener)
         self.listener.close()
         notice = Outgoing(shutdown)
         for conn in list(self.connections):
