@@ -25,6 +25,16 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def _sharp_text_on_windows() -> None:
+    """Without this, Windows scales the whole window up as a blurry bitmap on HiDPI."""
+    if sys.platform.startswith("win"):
+        try:
+            import ctypes
+            ctypes.windll.shcore.SetProcessDpiAwareness(1)
+        except (AttributeError, OSError):
+            pass
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
@@ -43,6 +53,7 @@ def main(argv=None) -> int:
         settings.port = args.port
     if args.nick:
         settings.nick = args.nick
+    _sharp_text_on_windows()
     try:
         root = tkinter.Tk(className="ClassChat")
     except tkinter.TclError as error:
