@@ -14,6 +14,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -174,6 +175,8 @@ def start_limited_server(*args: str, nofile: tuple[int, int] | None = None):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
 
+    log = tempfile.TemporaryFile("w+")
+
     def limit():
         if nofile:
             resource.setrlimit(resource.RLIMIT_NOFILE, nofile)
@@ -182,8 +185,8 @@ def start_limited_server(*args: str, nofile: tuple[int, int] | None = None):
         [sys.executable, str(ROOT / "run_server.py"), "--host", "127.0.0.1",
          "--port", str(port), "--admin-password", "secret", "--log-level", "warning",
          *args],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        preexec_fn=limit)
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True, preexec_fn=limit)
+    process.log = log      # a file, not a pipe: a full pipe would block the server
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -191,24 +194,32 @@ def start_limited_server(*args: str, nofile: tuple[int, int] | None = None):
             return process, port
         except OSError:
             if process.poll() is not None:
-                raise AssertionError(f"the server exited: {process.communicate()}")
+                raise AssertionError(f"the server exited: {server_log(process)}")
             time.sleep(0.05)
     process.kill()
     raise AssertionError("the server did not start listening within 10 s")
 
 
-def stop_server(process: subprocess.Popen) -> str:
-    """SIGTERM, as a teacher's Ctrl+C would: the server must exit 0 on its own."""
-    if process.poll() is None:
+def server_log(process: subprocess.Popen) -> str:
+    process.log.seek(0)
+    return process.log.read()
+
+
+def stop_server(process: subprocess.Popen, signalled: bool = False) -> str:
+    """SIGTERM (unless `signalled` already), as a teacher's Ctrl+C would: the server
+    must exit 0 on its own. Returns what it logged."""
+    if not signalled:
         process.terminate()
     try:
-        _, stderr = process.communicate(timeout=15)
+        process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.communicate()
+        process.wait()
         raise AssertionError("the server did not exit within 15 s of SIGTERM")
-    assert process.returncode == 0, f"exit status {process.returncode}: {stderr[-2000:]}"
-    return stderr
+    log = server_log(process)
+    process.log.close()
+    assert process.returncode == 0, f"exit status {process.returncode}: {log[-3000:]}"
+    return log
 
 
 def rss_kib(pid: int) -> int:
