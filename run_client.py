@@ -8,6 +8,7 @@
 
 import argparse
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -64,6 +65,11 @@ def main(argv=None) -> int:
         root.geometry(args.geometry)
     if args.nick:
         app.connect(settings.host, settings.port, settings.nick, args.password)
+    # Ctrl+C in the console or a polite kill: log out cleanly, like closing the window.
+    # (The handler runs between Tk events; the app's pump wakes Python every 30 ms.)
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda *_: root.after(0, app.close))
     root.mainloop()
     return 0
 

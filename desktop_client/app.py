@@ -6,6 +6,7 @@ Only the Tk thread runs this code. Network threads (net.py) post to `self.events
 never freeze the window.
 """
 
+import logging
 import queue
 import tkinter
 from tkinter import ttk
@@ -17,8 +18,10 @@ from desktop_client.connect_dialog import ConnectDialog
 from desktop_client.net import Connection
 from desktop_client.panes import BannerBar, HeaderBar, InputBar, MessagePane, ReasonDialog, UserPane
 from desktop_client.presenter import (
-    CONNECTING, LOST, OFFLINE, Banner, Presenter, login_error_text,
+    CONNECTING, LOST, OFFLINE, Banner, Presenter, error_line, login_error_text,
 )
+
+log = logging.getLogger(__name__)
 
 PUMP_MS = 30          # how often the queue is drained when idle
 BATCH = 200           # events per drain; the rest waits for the next round
@@ -151,7 +154,12 @@ class ChatApp:
                 handled += 1
                 if connection is not self.connection:
                     continue   # a connection we already gave up on
-                lines.extend(self._network(kind, payload))
+                try:
+                    lines.extend(self._network(kind, payload))
+                except Exception:   # one odd frame must not stop the conversation
+                    log.exception("could not show %r", payload)
+                    lines.append(error_line("The server sent something this client "
+                                            "cannot show; it was skipped."))
             if lines:
                 self.messages.add(lines)
             if handled:

@@ -339,3 +339,31 @@ def test_typed_exit_logs_out_and_closes(root, srv):
     while app._closed is False and time.monotonic() < end:
         root.update()
     assert app._closed
+
+
+def test_odd_frames_from_the_server_are_skipped_not_fatal(root):
+    """A fake server sends a malformed message among good ones; the window carries on."""
+    import threading
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve():
+        conn, _ = listener.accept()
+        conn.recv(1000)
+        conn.sendall(b'{"type":"welcome","nick":"a","users":["a"],"admin":false,'
+                     b'"history":[],"server":"fake"}\n'
+                     b'{"type":"msg","id":1,"ts":"soon","from":null,"to":null,"text":"odd"}\n'
+                     b'{"type":"msg","id":2,"ts":0,"from":"b","to":null,"text":"\\ud800 ok"}\n'
+                     b'{"type":"joined"}\n')
+        time.sleep(1)
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    app = start_app(root)
+    app.connect("127.0.0.1", listener.getsockname()[1], "a", None)
+    wait_for(root, lambda: "\ufffd ok" in pane(app), what="the good message after the odd one")
+    text = pane(app)
+    assert "cannot show" in text and "unreadable (bad_frame)" in text
+    wait_for(root, lambda: "lost" in app.banner.text(), what="the end of the fake server")
+    listener.close()

@@ -32,10 +32,11 @@ def test_flags_skip_the_dialog_and_connect_at_once(display, config_dir):
                 time.sleep(0.05)
             assert process.poll() is None               # the window is up and running
         finally:
-            process.terminate()
+            process.terminate()            # SIGTERM: the client logs out and exits
             out, err = process.communicate(timeout=10)
         left = watcher.expect("left")
-        assert left["nick"] == "scripted"
+        assert (left["nick"], left["reason"]) == ("scripted", "quit")   # a clean logout
+        assert process.returncode == 0
         assert b"Traceback" not in err, err.decode(errors="replace")
     saved = json.loads((config_dir / "client.json").read_text("utf-8"))
     assert saved == {"host": "127.0.0.1", "port": srv.port, "nick": "scripted"}
