@@ -209,7 +209,6 @@ def test_client_that_never_reads_is_dropped_and_nobody_slows_down():
         # the end; every complete line it got is a whole frame.
         lines = read_until_closed(sloth.sock, timeout=10).split(b"\n")
         frames = [json.loads(line) for line in lines[:-1]]
-        print("sloth got", len(frames), "frames; unterminated tail", len(lines[-1]))
         assert {f["type"] for f in frames} <= {"joined", "msg", "bye"}
         assert all(f == {"type": "bye", "reason": "dropped"}
                    for f in frames if f["type"] == "bye")
