@@ -97,6 +97,25 @@ class ProcStats:
         return None
 
 
+def core_times():
+    """{core: (busy, total)} in clock ticks from /proc/stat.  Busy counts irq and
+    softirq time too, which no process is charged for (loopback TCP does much of its
+    work there), and any other process on that core."""
+    out = {}
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith("cpu") and line[3].isdigit():
+                    name, *vals = line.split()
+                    user, nice, system, idle, iowait, irq, softirq = (
+                        int(v) for v in vals[:7])
+                    busy = user + nice + system + irq + softirq   # steal left out
+                    out[int(name[3:])] = (busy, busy + idle + iowait)
+    except OSError:
+        pass
+    return out
+
+
 class Meter:
     """Wall time, own CPU time and server CPU time over one measured phase, and how
     many lines one recv() brought on average: high CPU with few lines per recv is a
@@ -110,6 +129,7 @@ class Meter:
         self.wall0 = time.perf_counter()
         self.cpu0 = time.process_time()
         self.srv0 = self.server.cpu()
+        self.cores0 = core_times()
 
     def stop(self):
         wall = time.perf_counter() - self.wall0
@@ -120,6 +140,13 @@ class Meter:
                "lg_cpu_pct": round(100 * cpu / wall, 1) if wall > 0 else None,
                "recvs": recvs, "lines_per_recv":
                round((self.pool.total_lines - self.lines0) / recvs, 1) if recvs else None}
+        cores1 = core_times()
+        for core in sorted(cores1):
+            if core in self.cores0:
+                busy = cores1[core][0] - self.cores0[core][0]
+                total = cores1[core][1] - self.cores0[core][1]
+                if total > 0:
+                    out[f"core{core}_busy_pct"] = round(100 * busy / total, 1)
         if self.srv0 is not None and srv1 is not None:
             out["server_cpu_s"] = round(srv1 - self.srv0, 2)
             out["server_cpu_pct"] = round(100 * (srv1 - self.srv0) / wall, 1)
@@ -642,8 +669,15 @@ def s_idle(pool, clients, deadline, settle=1.0):
     return result
 
 
-def s_scaling(pool, points, senders, window, duration, sample_every, deadline,
-              setup_budget, join_rate=None):
+def scaling_window(clients, senders, max_window, in_flight):
+    """Per-sender window so that about `in_flight` deliveries are outstanding at any
+    point: enough to keep a fast server busy at 10 clients, without queueing tens of
+    seconds of work in a slow one at 5000."""
+    return max(4, min(max_window, in_flight // (senders * clients)))
+
+
+def s_scaling(pool, points, senders, max_window, in_flight, duration, sample_every,
+              deadline, setup_budget, join_rate=None):
     """The scaling curve on one server: grow the same pool through `points`.
 
     A point whose setup (the joined storm, n^2/2 deliveries) is predicted to take
@@ -660,8 +694,9 @@ def s_scaling(pool, points, senders, window, duration, sample_every, deadline,
             out.append(res)
             continue
         point_deadline = min(deadline, time.perf_counter() + setup_budget + duration + 15)
-        s_broadcast(pool, n, min(senders, n), window, duration, sample_every,
-                    point_deadline, result=res)
+        tx = min(senders, n)
+        s_broadcast(pool, n, tx, scaling_window(n, tx, max_window, in_flight), duration,
+                    sample_every, point_deadline, result=res)
         st = res.get("setup")
         if st and st["seconds"] > 0.2 and joins > 10000:
             rate = max(rate or 0, joins / st["seconds"])

@@ -13,6 +13,7 @@ scaling curve (bench/results/<name>.png).
 """
 
 import argparse
+import ctypes
 import gc
 import json
 import os
@@ -58,7 +59,8 @@ FULL = {
     "s2fixed": {"clients": 100, "senders": 10, "rate": 500, "window": 64, "duration": 5,
                 "timeout": 60},
     "s4": {"clients": 1000, "window": 8, "duration": 5, "sample": 16, "timeout": 60},
-    "scaling": {"points": [10, 100, 1000, 5000], "senders": 5, "window": 32,
+    "scaling": {"points": [10, 100, 1000, 5000], "senders": 5, "window": 128,
+                "in_flight": 200000,
                 "duration": 3, "sample": 16, "setup_budget": 30, "timeout": 150},
     "idle": {"ladder": [10000, 5000, 2500, 1000], "setup_budget": 40, "timeout": 90},
 }
@@ -69,7 +71,8 @@ QUICK = {
     "s2fixed": {"clients": 100, "senders": 10, "rate": 500, "window": 64, "duration": 1,
                 "timeout": 20},
     "s4": {"clients": 200, "window": 8, "duration": 1, "sample": 16, "timeout": 20},
-    "scaling": {"points": [10, 100, 300], "senders": 5, "window": 32, "duration": 0.5,
+    "scaling": {"points": [10, 100, 300], "senders": 5, "window": 128, "in_flight": 200000,
+                "duration": 0.5,
                 "sample": 16, "setup_budget": 10, "timeout": 30},
     "idle": {"ladder": [600], "setup_budget": 10, "timeout": 20},
 }
@@ -102,6 +105,11 @@ def free_port():
 def _child_setup():
     os.sched_setaffinity(0, {SERVER_CORE})
     loadgen.raise_nofile_limit()
+    # Die with the runner even if it is SIGKILLed (PR_SET_PDEATHSIG = 1).
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 class ServerProcess:
@@ -206,7 +214,7 @@ def run_scenario(name, cfg, pool, deadline, facts):
                                  cfg["sample"], deadline)
     if name == "scaling":
         return loadgen.s_scaling(pool, cfg["points"], cfg["senders"], cfg["window"],
-                                 cfg["duration"], cfg["sample"], deadline,
+                                 cfg["in_flight"], cfg["duration"], cfg["sample"], deadline,
                                  cfg["setup_budget"], facts.get("join_rate"))
     if name == "idle":
         n, note = predicted_fit(cfg["ladder"], facts.get("join_rate"), cfg["setup_budget"])
@@ -302,6 +310,19 @@ def machine_info():
             "pinning": f"server core {SERVER_CORE}, load generator core {LOADGEN_CORE}"}
 
 
+def background_load(seconds=1.0):
+    """Busy % of each core while nothing of ours runs: other processes (a test run
+    next door) make every number noisier, so the report says so."""
+    before = loadgen.core_times()
+    time.sleep(seconds)
+    after = loadgen.core_times()
+    out = {}
+    for core, (busy, total) in after.items():
+        if core in before and total > before[core][1]:
+            out[core] = round(100 * (busy - before[core][0]) / (total - before[core][1]), 1)
+    return out
+
+
 def metric_rows(cfgs):
     """(label, scenario, getter(result) -> (value, lg_pct), higher_is_better, fmt)."""
     def plain(key, sub=None):
@@ -358,7 +379,12 @@ def build_report(results, servers, scenarios, cfgs, machine, quick):
              f"- date: {machine['date']}",
              f"- machine: nproc={machine['nproc']}, CPU: {machine['cpu']}, "
              f"Python {machine['python']}, Linux {machine['kernel']}",
-             f"- {machine['pinning']}; loopback 127.0.0.1 only", "",
+             f"- {machine['pinning']}; loopback 127.0.0.1 only",
+             f"- background load before the run (busy % per core, other processes): "
+             f"{machine.get('background_busy_pct')}"
+             + ("  **— the machine was not idle; expect noisy numbers**"
+                if max((machine.get("background_busy_pct") or {0: 0}).values()) > 10
+                else ""), "",
              "Cells: value, (×N = times better than the asyncio baseline in this run), "
              "✓/✗ = nothing lost, lg = the load generator's own CPU use during the "
              "measured phase (near 100% means the numbers are a floor).", ""]
@@ -409,8 +435,9 @@ def build_report(results, servers, scenarios, cfgs, machine, quick):
     if notes:
         lines += ["", "Notes:"]
         lines += [f"{i}. {t}" for i, t in enumerate(notes, 1)]
-    lines += ["", "Server CPU during each measured phase (core 0; scaling: one per point; "
-              "idle: while logging in):", ""]
+    lines += ["", "CPU during each measured phase: the server process's own CPU, then in "
+              "brackets core 0 / core 1 busy (kernel softirq work of loopback TCP and any "
+              "other process included). Scaling: one per point; idle: while logging in.", ""]
     lines += [header, "|" + "---|" * (len(servers) + 1)]
     for sc in scenarios:
         cells = []
@@ -426,7 +453,8 @@ def server_cpu_cell(res):
         return "—"
     measures = [p.get("measure", {}) for p in res.get("points", [])] or [
         res.get("measure", {}) if "measure" in res else res.get("setup", {})]
-    pcts = [f"{m['server_cpu_pct']:.0f}%" for m in measures
+    pcts = [f"{m['server_cpu_pct']:.0f}% ({m.get('core0_busy_pct', 0):.0f}/"
+            f"{m.get('core1_busy_pct', 0):.0f})" for m in measures
             if m.get("server_cpu_pct") is not None]
     return " / ".join(pcts) if pcts else "—"
 
@@ -489,6 +517,7 @@ def main():
     logdir = RESULTS / "logs"
     logdir.mkdir(exist_ok=True)
     machine = machine_info()
+    machine["background_busy_pct"] = background_load()
     t0 = time.perf_counter()
     results = {}
     for s in args.servers:
