@@ -124,7 +124,7 @@ class ServerProcess:
     def start(self):
         script = self.spec["script"]
         if not script.exists():
-            raise Unavailable(f"{script.relative_to(REPO)} does not exist")
+            raise Unavailable(f"{script} does not exist")
         self.port = free_port()
         cmd = [sys.executable, str(script), "--host", HOST, "--port", str(self.port)]
         cmd += self.spec["args"]
@@ -263,7 +263,9 @@ def run_server(server_name, scenarios, cfgs, logdir):
             res = run_one(server_name, sc, cfgs[sc], logdir, facts)
         except Unavailable as exc:
             print(f"  {server_name} not available: {exc}", file=sys.stderr)
-            return {"unavailable": str(exc)}
+            if not results:
+                return {"unavailable": str(exc)}
+            res = {"status": "error", "reason": f"server did not start: {exc}"}
         if sc == "s5" and res.get("status") == "ok":
             facts["join_rate"] = res["join_deliveries_per_s"]
         results[sc] = res
