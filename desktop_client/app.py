@@ -52,7 +52,7 @@ class ChatApp:
 
         root.title("ClassChat")
         root.geometry("880x580")
-        root.minsize(600, 400)
+        root.minsize(680, 440)
         root.columnconfigure(0, weight=1)
         root.rowconfigure(0, weight=1)
         root.protocol("WM_DELETE_WINDOW", self.close)

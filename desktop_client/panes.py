@@ -63,7 +63,7 @@ class MessagePane(ttk.Frame):
             highlightbackground=theme.BORDER, highlightcolor=theme.BORDER,
             padx=12, pady=10, spacing1=3, spacing3=3, cursor="arrow", takefocus=False,
             insertwidth=0, selectbackground="#cfdcf7", inactiveselectbackground="#cfdcf7",
-            width=50, height=16)
+            width=30, height=10)
         self.text.grid(row=0, column=0, sticky="nsew")
         scroll = ttk.Scrollbar(self, orient="vertical", command=self.text.yview)
         scroll.grid(row=0, column=1, sticky="ns")
@@ -131,7 +131,7 @@ class UserPane(ttk.Frame):
         self.heading.grid(row=0, column=0, sticky="w", pady=(0, 4))
         self.tree = ttk.Treeview(self, show="tree", selectmode="browse", takefocus=False,
                                  height=10)
-        self.tree.column("#0", width=190, stretch=True)
+        self.tree.column("#0", width=180, minwidth=120, stretch=True)
         self.tree.grid(row=1, column=0, sticky="nsew")
         self.tree.tag_configure("everyone", font=fonts.bold, foreground=theme.ACCENT)
         self.tree.tag_configure("me", font=fonts.bold)
@@ -198,9 +198,9 @@ class InputBar(ttk.Frame):
         self.columnconfigure(1, weight=1)
         self.recipient = ttk.Label(self, text="To: Everyone", style="Recipient.TLabel")
         self.recipient.grid(row=0, column=0, sticky="ns", padx=(0, 8))
-        self.entry = ttk.Entry(self)
+        self.entry = ttk.Entry(self, width=12)   # grows with the window; small when it is
         self.entry.grid(row=0, column=1, sticky="we")
-        self.send_button = ttk.Button(self, text="Send", style="Accent.TButton",
+        self.send_button = ttk.Button(self, text="Send", style="Accent.TButton", width=8,
                                       command=self.send)
         self.send_button.grid(row=0, column=2, padx=(8, 0))
         self.entry.bind("<Return>", self.send)

@@ -126,8 +126,12 @@ class Presenter:
     def is_me(self, nick: Optional[str]) -> bool:
         return nick is not None and self.me is not None and nicks.key(nick) == nicks.key(self.me)
 
-    def recipient_label(self) -> str:
-        return f"To: {tk_safe(self.recipient, False) if self.recipient else EVERYONE}"
+    def recipient_label(self, limit: int = 14) -> str:
+        """`To: Everyone` / `To: bob`; a long nick is shortened so the input box keeps room."""
+        if not self.recipient:
+            return f"To: {EVERYONE}"
+        nick = tk_safe(self.recipient, False)
+        return f"To: {nick if len(nick) <= limit else nick[:limit - 1] + '…'}"
 
     def title(self) -> str:
         title = APP_NAME
@@ -344,8 +348,8 @@ class Presenter:
         return [notice(text) for text in event.lines]
 
     def _offline(self) -> None:
-        """Nobody is shown as online once we are not; the choice of recipient stays
-        for when we are back."""
+        """Nobody is shown as online once we are not (the list then shows only
+        Everyone, which the window also selects as the recipient)."""
         self.unread = 0 if self.focused else self.unread
         self._set_users([])
 

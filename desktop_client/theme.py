@@ -61,7 +61,9 @@ def setup(root: tkinter.Tk) -> Fonts:
         style.configure(".", background=WINDOW_BG, foreground=TEXT)
         style.configure("TEntry", padding=(6, 5), fieldbackground=PANE_BG,
                         bordercolor=BORDER, lightcolor=BORDER)
+        style.configure("TEntry", selectbackground="#cfdcf7", selectforeground=TEXT)
         style.map("TEntry", bordercolor=[("disabled", BORDER), ("focus", ACCENT)],
+                  selectbackground=[("!focus", "#dfe6f3")], selectforeground=[("!focus", TEXT)],
                   lightcolor=[("disabled", BORDER), ("focus", ACCENT)],
                   fieldbackground=[("disabled", "#f1f3f6")])
         style.configure("TButton", padding=(12, 5), background="#f7f8fa",

@@ -51,6 +51,9 @@ def start_xvfb(fbdir: str):
 def free_port(preferred: int = 5050) -> int:
     for port in (preferred, 0):
         with socket.socket() as s:
+            # As the server does: old connections in TIME_WAIT do not make 5050 busy.
+            if os.name == "posix":
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:

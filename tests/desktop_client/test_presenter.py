@@ -282,3 +282,10 @@ def test_tk_safe_placeholder_for_a_tk_without_astral_support():
         assert view.user_rows()[2][1] == "[U+10437]x"
     finally:
         textsafe.set_astral_supported(True)
+
+
+def test_long_recipient_is_shortened_in_the_indicator():
+    view, _ = welcomed(users=("alice", "bob_the_builder_long_nk"))
+    view.select_recipient("bob_the_builder_long_nk")
+    assert view.recipient_label() == "To: bob_the_build…"
+    assert view.read_input("hi").command == Say("hi", "bob_the_builder_long_nk")
