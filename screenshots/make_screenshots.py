@@ -190,7 +190,7 @@ def main() -> int:
         import tkinter
         from desktop_client import config
         from desktop_client.app import ChatApp
-        from tests_helpers import click_user_row, type_line
+        from scene_helpers import click_user_row, type_line
 
         port = free_port()
         server = ServerProcess(port)
