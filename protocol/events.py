@@ -93,12 +93,14 @@ class Welcome:
     admin: bool
     history: tuple[Message, ...]
     server: str
+    admins: tuple[str, ...] = ()   # extension: which of `users` are admins
 
 
 @dataclass(frozen=True, slots=True)
 class Joined:
     nick: str
     ts: int
+    admin: bool = False            # extension: the newcomer is an admin
 
 
 LEFT_REASONS = ("quit", "disconnected", "kicked", "dropped")
@@ -115,6 +117,7 @@ class Left:
 @dataclass(frozen=True, slots=True)
 class UserList:
     users: tuple[str, ...]
+    admins: tuple[str, ...] = ()   # extension: which of `users` are admins
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,11 +132,11 @@ _EVENT_FIELDS = {
     Welcome: lambda e: {"type": "welcome", "nick": e.nick, "users": list(e.users),
                         "admin": e.admin,
                         "history": [message_fields(m) for m in e.history],
-                        "server": e.server},
-    Joined: lambda e: {"type": "joined", "nick": e.nick, "ts": e.ts},
+                        "server": e.server, "admins": list(e.admins)},
+    Joined: lambda e: {"type": "joined", "nick": e.nick, "ts": e.ts, "admin": e.admin},
     Left: lambda e: _optional({"type": "left", "nick": e.nick, "reason": e.reason,
                                "ts": e.ts}, "message", e.message),
-    UserList: lambda e: {"type": "users", "users": list(e.users)},
+    UserList: lambda e: {"type": "users", "users": list(e.users), "admins": list(e.admins)},
     Identity: lambda e: {"type": "whoami", "nick": e.nick, "admin": e.admin},
     Pong: _pong_fields,
     Error: lambda e: {"type": "error", "code": e.code, "message": e.message},
@@ -173,6 +173,10 @@ def _command_fields(command) -> dict:
     if isinstance(command, Kick):
         return _optional({"type": "kick", "nick": command.nick}, "reason", command.reason)
     simple = {AskUsers: "users", AskWhoami: "whoami", Logout: "logout"}
+    if type(command) not in simple:
+        # Help: the text dialect's `-help` has no JSON frame; a client answers it itself.
+        raise ProtocolError(errors.UNKNOWN_TYPE,
+                            f"{type(command).__name__} has no JSON frame.")
     return {"type": simple[type(command)]}
 
 
@@ -188,11 +192,11 @@ _EVENTS = {
     "msg": _message,
     "welcome": lambda f: Welcome(f["nick"], tuple(f["users"]), bool(f.get("admin")),
                                  tuple(_message(m) for m in f.get("history", ())),
-                                 f.get("server", "")),
-    "joined": lambda f: Joined(f["nick"], f.get("ts", 0)),
+                                 f.get("server", ""), tuple(f.get("admins", ()))),
+    "joined": lambda f: Joined(f["nick"], f.get("ts", 0), bool(f.get("admin"))),
     "left": lambda f: Left(f["nick"], f.get("reason", "disconnected"), f.get("ts", 0),
                            f.get("message")),
-    "users": lambda f: UserList(tuple(f["users"])),
+    "users": lambda f: UserList(tuple(f["users"]), tuple(f.get("admins", ()))),
     "whoami": lambda f: Identity(f["nick"], bool(f.get("admin"))),
     "pong": lambda f: Pong(f.get("id", NO_ID)),
     "error": lambda f: Error(f["code"], f.get("message", "")),

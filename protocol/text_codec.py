@@ -135,13 +135,15 @@ def _welcome(event: Welcome) -> str:
     if event.history:
         lines.append(f"* Earlier in the chat ({len(event.history)} messages):")
         lines.extend(format_message(m) for m in event.history)
-    lines.append(_online(event.users))
+    lines.append(_online(event.users, event.admins))
     lines.append("* Type a message and press Enter to talk to everyone; -help lists the flags.")
     return "\n".join(lines)
 
 
-def _online(users) -> str:
-    return f"* Online ({len(users)}): {', '.join(users)}"
+def _online(users, admins=()) -> str:
+    admins = set(admins)
+    names = [f"{nick} (admin)" if nick in admins else nick for nick in users]
+    return f"* Online ({len(users)}): {', '.join(names)}"
 
 
 def _bye(event: Bye) -> str:
@@ -159,9 +161,9 @@ def _shutdown(event: Shutdown) -> str:
 _FORMATS = {
     Message: format_message,
     Welcome: _welcome,
-    Joined: lambda e: f"* {e.nick} joined",
+    Joined: lambda e: f"* {e.nick} joined" + (" (admin)" if e.admin else ""),
     Left: _left,
-    UserList: lambda e: _online(e.users),
+    UserList: lambda e: _online(e.users, e.admins),
     Identity: lambda e: f"* You are {e.nick}" + (" (admin)" if e.admin else ""),
     Pong: lambda e: "* pong",
     Error: lambda e: f"! {e.code}: {e.message}",

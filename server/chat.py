@@ -82,6 +82,7 @@ class ChatRoom:
         self._monotonic = monotonic
         self._users: dict[str, Client] = {}          # nick key -> client
         self._sorted: list[tuple[str, str]] = []     # (sort key, nick), for user lists
+        self._sorted_admins: list[tuple[str, str]] = []
         self._history: deque[Message] = deque(maxlen=settings.history)
         self._next_id = 1
         self._guard = AdminGuard(settings.admin_failures, settings.admin_window)
@@ -112,6 +113,10 @@ class ChatRoom:
     @property
     def users(self) -> list[str]:
         return [nick for _, nick in self._sorted]
+
+    @property
+    def admins(self) -> list[str]:
+        return [nick for _, nick in self._sorted_admins]
 
     @property
     def history(self) -> list[Message]:
@@ -154,21 +159,25 @@ class ChatRoom:
         return False
 
     def _add(self, client: Client, nick: str, key: str, admin: bool) -> None:
-        joined = Outgoing(Joined(nick, self.now_ms()))
+        joined = Outgoing(Joined(nick, self.now_ms(), admin))
         for other in self._users.values():
             other.send(joined)
         client.nick = nick
         client.admin = admin
         self._users[key] = client
         bisect.insort(self._sorted, (key, nick))
-        client.send(Outgoing(Welcome(nick, tuple(self.users), admin,
-                                     tuple(self._history), SERVER_NAME)))
+        if admin:
+            bisect.insort(self._sorted_admins, (key, nick))
+        client.send(Outgoing(Welcome(nick, tuple(self.users), admin, tuple(self._history),
+                                     SERVER_NAME, tuple(self.admins))))
         log.info("%s logged in%s", client.tag, " as admin" if admin else "")
 
     def _remove(self, client: Client, reason: str, message: str | None = None) -> None:
         key = nicks.key(client.nick)
         del self._users[key]
         del self._sorted[bisect.bisect_left(self._sorted, (key, client.nick))]
+        if client.admin:
+            self._sorted_admins.remove((key, client.nick))
         left = Outgoing(Left(client.nick, reason, self.now_ms(), message))
         for other in self._users.values():
             other.send(left)
@@ -200,7 +209,7 @@ class ChatRoom:
         return message
 
     def _users_list(self, client: Client, command: AskUsers) -> None:
-        client.send(Outgoing(UserList(tuple(self.users))))
+        client.send(Outgoing(UserList(tuple(self.users), tuple(self.admins))))
 
     def _whoami(self, client: Client, command: AskWhoami) -> None:
         client.send(Outgoing(Identity(client.nick, client.admin)))

@@ -68,8 +68,7 @@ def departure_of(bystander: Peer, nick: str) -> dict:
     """Events about `nick` up to its `left`: it joins, maybe, and leaves, saying nothing."""
     while True:
         event = bystander.recv()
-        assert event in ({"type": "joined", "nick": nick, "ts": event.get("ts")},
-                         {**event, "type": "left", "nick": nick}), event
+        assert event["type"] in ("joined", "left") and event["nick"] == nick, event
         if event["type"] == "left":
             return event
 

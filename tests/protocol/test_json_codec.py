@@ -102,8 +102,9 @@ EVENTS = [
     Message(2, 1700000000001, "alice", "bob", "line\nbreak"),
     Welcome("bob", ("alice", "bob"), False,
             (Message(1, 1700000000000, "alice", None, "hi"),), "classchat/1.0"),
-    Joined("bob", 1), Left("bob", "quit", 2), Left("bob", "kicked", 3, "spam"),
-    UserList(("a", "b")), Identity("a", True), Pong(NO_ID), Pong(5), Pong("x"), Pong(None),
+    Welcome("t", ("bob", "t"), True, (), "classchat/1.0", ("t",)),
+    Joined("bob", 1), Joined("t", 1, True), Left("bob", "quit", 2),
+    Left("bob", "kicked", 3, "spam"), UserList(("a", "b")), UserList(("a", "b"), ("b",)), Identity("a", True), Pong(NO_ID), Pong(5), Pong("x"), Pong(None),
     Error("nick_taken", "Taken."), Bye("logout"), Bye("kicked", "spam"),
     Shutdown("server", ""), Shutdown("alice", "lesson over"),
 ]
@@ -122,6 +123,8 @@ def test_wire_field_names_follow_the_contract():
     assert json.loads(json_codec.encode_event(Left("a", "quit", 9))) == {
         "type": "left", "nick": "a", "reason": "quit", "ts": 9}
     assert json.loads(json_codec.encode_event(Pong(NO_ID))) == {"type": "pong"}
+    assert json.loads(json_codec.encode_event(Joined("t", 5, True))) == {
+        "type": "joined", "nick": "t", "ts": 5, "admin": True}
     assert json.loads(json_codec.encode_event(Identity("a", False))) == {
         "type": "whoami", "nick": "a", "admin": False}
 
@@ -141,3 +144,10 @@ def test_commands_round_trip(cmd):
 def test_clients_ignore_unknown_event_types_and_fields():
     assert json_codec.decode_event(b'{"type":"typing","nick":"a"}') == Unknown("typing")
     assert json_codec.decode_event(b'{"type":"joined","nick":"a","ts":1,"x":2}') == Joined("a", 1)
+
+
+def test_help_has_no_json_frame():
+    from protocol.events import Help
+    with pytest.raises(ProtocolError) as refused:
+        json_codec.encode_command(Help())
+    assert refused.value.code == "unknown_type"

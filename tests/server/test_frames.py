@@ -159,7 +159,7 @@ def test_text_dialect_commands_and_errors(server, connect):
     assert peer.text() == "* Welcome, carol! You are an admin."
     peer.text(), peer.text()
     for line, expected in [(b"-whoami", "* You are carol (admin)"),
-                           (b"-users", "* Online (1): carol"),
+                           (b"-users", "* Online (1): carol (admin)"),
                            (b"-to", "! bad_frame: Usage: -to NICK TEXT"),
                            (b"-nope", "! unknown_type: Unknown flag -nope. Type -help for the list."),
                            (b"-to ghost hi", "! no_such_user: Nobody called ghost is online."),

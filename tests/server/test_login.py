@@ -64,7 +64,14 @@ def test_admin_login(server, login, connect):
     admin.send({"type": "whoami"})
     assert admin.recv() == {"type": "whoami", "nick": "teacher", "admin": True}
     peer = connect()
-    assert peer.login("pupil", "")["admin"] is False   # empty password means none
+    welcome = peer.login("pupil", "")
+    assert welcome["admin"] is False                   # empty password means none
+    assert welcome["admins"] == ["teacher"]            # so clients can mark admins
+    joined = admin.recv()
+    assert (joined["nick"], joined["admin"]) == ("pupil", False)
+    peer.send({"type": "users"})
+    assert peer.recv() == {"type": "users", "users": ["pupil", "teacher"],
+                           "admins": ["teacher"]}
 
 
 def test_wrong_password_stays_logged_out(connect):

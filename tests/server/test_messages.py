@@ -144,6 +144,6 @@ def test_users_and_whoami(login):
     login("Bob")
     alice.recv()
     alice.send({"type": "users"})
-    assert alice.recv() == {"type": "users", "users": ["alice", "Bob"]}
+    assert alice.recv() == {"type": "users", "users": ["alice", "Bob"], "admins": []}
     alice.send({"type": "whoami"})
     assert alice.recv() == {"type": "whoami", "nick": "alice", "admin": False}
