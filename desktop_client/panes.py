@@ -3,6 +3,7 @@
 They only draw what the presenter decided; none of them talks to the network.
 """
 
+import math
 import tkinter
 from tkinter import ttk
 from typing import Callable, Optional
@@ -12,6 +13,38 @@ from desktop_client.presenter import NICK_COLOURS
 from desktop_client.textsafe import tk_safe
 
 MAX_PANE_LINES = 5000   # older lines are dropped so a long lesson stays fast
+BADGE_SIZE = 14         # the admin star in the user list, in pixels
+
+
+def star_image(master, size: int = BADGE_SIZE, colour: str = theme.ADMIN_FG,
+               background: str = theme.PANE_BG) -> tkinter.PhotoImage:
+    """A small five-pointed star, smoothed by 4x4 supersampling against `background`;
+    with colour None, a fully transparent image of the same size (keeps rows aligned)."""
+    image = tkinter.PhotoImage(master=master, width=size, height=size)
+    if colour is None:
+        return image
+    centre, outer, inner = (size - 1) / 2, size / 2 - 0.2, size / 4.6
+    points = [(centre + (outer if i % 2 == 0 else inner) * math.sin(i * math.pi / 5),
+               centre + 0.6 - (outer if i % 2 == 0 else inner) * math.cos(i * math.pi / 5))
+              for i in range(10)]
+
+    def inside(x: float, y: float) -> bool:
+        hit = False
+        for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1]):
+            if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+                hit = not hit
+        return hit
+
+    fg = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    bg = [int(background[i:i + 2], 16) for i in (1, 3, 5)]
+    for y in range(size):
+        for x in range(size):
+            cover = sum(inside(x + (i + 0.5) / 4, y + (j + 0.5) / 4)
+                        for i in range(4) for j in range(4)) / 16
+            if cover:
+                rgb = (round(f * cover + b * (1 - cover)) for f, b in zip(fg, bg))
+                image.put("#%02x%02x%02x" % tuple(rgb), (x, y))
+    return image
 
 
 class HeaderBar(ttk.Frame):
@@ -139,6 +172,10 @@ class UserPane(ttk.Frame):
             self.tree.tag_configure(f"nick{index}", foreground=colour)
         self.tree.bind("<<TreeviewSelect>>", self._selected)
         self._nicks: dict[str, Optional[str]] = {}
+        # Admins get a star before their name; everyone else an empty image of the
+        # same size, so names stay in one column.
+        self.admin_badge = star_image(self)
+        self.no_badge = star_image(self, colour=None)
 
         self.admin_box = ttk.Frame(self, padding=(0, 10, 0, 0))
         self.admin_box.columnconfigure(0, weight=1)
@@ -159,8 +196,10 @@ class UserPane(ttk.Frame):
         for index, (nick, label, tags) in enumerate(rows):
             iid = "everyone" if nick is None else f"u{index}"
             self._nicks[iid] = nick
-            prefix = "  " if nick is not None else ""
-            self.tree.insert("", "end", iid=iid, text=prefix + label, tags=tags)
+            options = {}
+            if nick is not None:
+                options["image"] = self.admin_badge if "admin" in tags else self.no_badge
+            self.tree.insert("", "end", iid=iid, text=label, tags=tags, **options)
         self.heading.configure(text=f"ONLINE · {count}" if online else "OFFLINE")
         self.select(recipient)
 

@@ -7,6 +7,7 @@ student types, through the same flag parser as the server's text dialect. Nothin
 here imports tkinter, so every decision is tested without a display.
 """
 
+import time
 import zlib
 from dataclasses import dataclass, field
 from typing import Optional
@@ -102,6 +103,7 @@ class Presenter:
         self.me: Optional[str] = None
         self.admin = False
         self.users: list[str] = []
+        self.admins: set[str] = set()  # nicks.key() of every admin online, me included
         self.users_version = 0        # bumps when the list changes, so the view redraws only then
         self.recipient: Optional[str] = None
         self.state = OFFLINE
@@ -110,6 +112,7 @@ class Presenter:
         self.focused = True
         self.unread = 0
         self.last_id = -1             # newest message id seen: a reconnect skips older history
+        self.now_ms = lambda: int(time.time() * 1000)   # for events without a server ts
         self._handlers = {
             Message: self._message, Welcome: self._welcome, Joined: self._joined,
             Left: self._left, UserList: self._user_list, Identity: self._identity,
@@ -125,6 +128,9 @@ class Presenter:
 
     def is_me(self, nick: Optional[str]) -> bool:
         return nick is not None and self.me is not None and nicks.key(nick) == nicks.key(self.me)
+
+    def is_admin(self, nick: Optional[str]) -> bool:
+        return nick is not None and nicks.key(nick) in self.admins
 
     def recipient_label(self, limit: int = 14) -> str:
         """`To: Everyone` / `To: bob`; a long nick is shortened so the input box keeps room."""
@@ -144,14 +150,21 @@ class Presenter:
         return tk_safe(title, keep_newlines=False)
 
     def user_rows(self) -> list:
-        """(nick or None for Everyone, label, tags) in display order, Everyone first."""
+        """(nick or None for Everyone, label, tags) in display order, Everyone first.
+        Admins (the teacher) say `(admin)` and carry the `admin` tag, which the list
+        draws as a badge; your own row says `(you)` or `(you, admin)`."""
         rows = [(None, EVERYONE, ("everyone",))]
         for nick in self.users:
             label = tk_safe(nick, False)
             tags = [f"nick{nick_colour(nick)}"]
-            if self.is_me(nick):
-                label += " (you, admin)" if self.admin else " (you)"
+            me, admin = self.is_me(nick), self.is_admin(nick)
+            if me or admin:
+                label += " (" + ", ".join(word for word, on in
+                                          (("you", me), ("admin", admin)) if on) + ")"
+            if me:
                 tags.append("me")
+            if admin:
+                tags.append("admin")
             rows.append((nick, label, tuple(tags)))
         return rows
 
@@ -228,7 +241,7 @@ class Presenter:
             return []
         text = "The connection to the server was lost."
         self.banner = Banner(LOST, text, auto_retry=True)
-        return [error_line(text + (f" ({detail})" if detail else ""))]
+        return [self._ended(text + (f" ({detail})" if detail else ""))]
 
     # ---- event handlers ------------------------------------------------------------
 
@@ -263,7 +276,7 @@ class Presenter:
         self.me, self.admin = event.nick, event.admin
         self.server_name = event.server
         self.state, self.banner = ONLINE, None
-        self._set_users(event.users)
+        self._set_users(event.users, _keys(event.admins))
         if self.recipient and not self._present(self.recipient):
             self.recipient = None
         history = [m for m in event.history if not isinstance(m.id, int) or m.id > self.last_id]
@@ -288,12 +301,18 @@ class Presenter:
         return lines
 
     def _joined(self, event: Joined) -> list:
-        if not self._present(event.nick):
-            self._set_users(sorted(self.users + [event.nick], key=nicks.key))
-        return [notice(f"{clock(event.ts)}  {event.nick} joined")]
+        admins = {k for k in self.admins if k != nicks.key(event.nick)}
+        if event.admin:
+            admins.add(nicks.key(event.nick))
+        users = self.users if self._present(event.nick) else sorted(
+            self.users + [event.nick], key=nicks.key)
+        self._set_users(users, admins)
+        who = f"{event.nick} (admin)" if event.admin else event.nick
+        return [notice(f"{clock(event.ts)}  {who} joined")]
 
     def _left(self, event: Left) -> list:
-        self._set_users([u for u in self.users if nicks.key(u) != nicks.key(event.nick)])
+        self._set_users([u for u in self.users if nicks.key(u) != nicks.key(event.nick)],
+                        self.admins - {nicks.key(event.nick)})
         text = _LEFT_TEXT.get(event.reason, "{nick} left ({reason})").format(
             nick=event.nick, reason=event.reason)
         if event.message:
@@ -305,12 +324,13 @@ class Presenter:
         return lines
 
     def _user_list(self, event: UserList) -> list:
-        self._set_users(event.users)
-        return [notice(f"Online ({len(event.users)}): {', '.join(event.users)}")]
+        self._set_users(event.users, _keys(event.admins))
+        names = [f"{u} (admin)" if self.is_admin(u) else u for u in self.users]
+        return [notice(f"Online ({len(names)}): {', '.join(names)}")]
 
     def _identity(self, event: Identity) -> list:
         self.admin = event.admin
-        self.users_version += 1
+        self._set_users(self.users, self.admins)
         return [notice(f"You are {event.nick}" + (" (admin)." if event.admin else "."))]
 
     def _error(self, event: Error) -> list:
@@ -333,7 +353,7 @@ class Presenter:
                     "timeout": "The server closed the connection: no login in time."}.get(
                 event.reason, f"The server closed the connection ({event.reason}).")
             self.banner = Banner(LOST, text, auto_retry=True)
-        return [error_line(text)]
+        return [self._ended(text)]
 
     def _shutdown(self, event: Shutdown) -> list:
         self.state = SHUTDOWN
@@ -342,7 +362,15 @@ class Presenter:
         text = f"The server was shut down by {by}"
         text += f": {event.reason}" if event.reason else "."
         self.banner = Banner(SHUTDOWN, text, auto_retry=False)
-        return [error_line(text)]
+        # The strip is the status (loud, with Reconnect); the conversation only notes
+        # where it ended, as quietly as a join or a leave.
+        said = "The server was shut down" if event.by == "server" else \
+            f"{event.by} shut the server down"
+        return [self._ended(said + (f": {event.reason}" if event.reason else "."))]
+
+    def _ended(self, text: str) -> Line:
+        """The pane's note that the conversation ended here (the strip says it loudly)."""
+        return notice(f"{clock(self.now_ms())}  {text}")
 
     def _help_text(self, event: HelpText) -> list:
         return [notice(text) for text in event.lines]
@@ -356,9 +384,22 @@ class Presenter:
     def _present(self, nick: str) -> bool:
         return any(nicks.key(u) == nicks.key(nick) for u in self.users)
 
-    def _set_users(self, users) -> None:
+    def _set_users(self, users, admin_keys=frozenset()) -> None:
+        """The list and who in it is an admin (by nicks.key; only nicks in the list
+        count). You are an admin when the server said so, even a server that does not
+        list admins."""
         self.users = list(users)
+        online = _keys(self.users)
+        self.admins = set(admin_keys) & online
+        if self.admin and self.me is not None and nicks.key(self.me) in online:
+            self.admins.add(nicks.key(self.me))
+        elif self.me is not None and not self.admin:
+            self.admins.discard(nicks.key(self.me))
         self.users_version += 1
+
+
+def _keys(names) -> set:
+    return {nicks.key(name) for name in names}
 
 
 def login_error_text(event: Error) -> str:

@@ -16,6 +16,7 @@ PRIVATE_BG = "#f1ebff"
 PRIVATE_FG = "#6d4bc4"
 OWN_BG = "#eaf2ff"
 ERROR_FG = "#b3261e"
+ADMIN_FG = "#e0a100"     # the admin star in the user list
 WARN_BG = "#fff4d6"
 DANGER_BG = "#fde7e7"
 

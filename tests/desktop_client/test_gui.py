@@ -230,8 +230,12 @@ def test_shutdown_is_shown_and_the_window_survives(root, srv):
     wait_for(root, lambda: app.presenter.state == "shutdown", what="the shutdown")
     spin(root, 0.3)   # the socket closes too; nothing may break
     expected = "The server was shut down by teacher: lesson is over"
-    assert expected in pane(app)
     assert app.banner.winfo_ismapped() and expected in app.banner.text()
+    # Said loudly once (the strip); the pane only notes it, grey and quiet.
+    assert expected not in pane(app)
+    t = app.messages.text
+    at = t.search("teacher shut the server down: lesson is over", "1.0")
+    assert at and "notice" in t.tag_names(at) and "error" not in t.tag_names(at)
     assert "disabled" in app.input.entry.state()
     assert root.winfo_exists()
     assert "(offline)" in root.title()
@@ -264,13 +268,56 @@ def test_server_gone_then_reconnect_button(root, monkeypatch):
         app = start_app(root, first, "alice")
         first.server.request_shutdown("server", "")
         wait_for(root, lambda: app.presenter.state == "shutdown", what="the shutdown")
-    assert "shut down by the server itself" in pane(app)
+    assert "shut down by the server itself" in app.banner.text()
+    assert "The server was shut down." in pane(app)
     app.reconnect_now()        # the Reconnect button: the server is gone, so it fails
     wait_for(root, lambda: "No chat server" in app.banner.text(), what="a failed retry")
     assert root.winfo_exists()
 
 
 # ---- admin ---------------------------------------------------------------------------------
+
+def badge(app, nick):
+    """Which image the user list shows before `nick`: "star", "blank" or None."""
+    image = app.users.tree.item(app.users.iid_of(nick), "image")
+    name = str(image[0]) if image else ""
+    return {str(app.users.admin_badge): "star", str(app.users.no_badge): "blank"}.get(name)
+
+
+def test_admins_are_marked_in_a_students_list(root, srv, monkeypatch):
+    import desktop_client.app as app_module
+    monkeypatch.setattr(app_module, "RETRY_DELAYS", (1,))
+    teacher = peer(srv, "teacher", "pw")
+    app = start_app(root, srv, "alice")
+    # Already online when alice came (welcome.admins).
+    assert user_rows(app) == ["Everyone", "alice (you)", "teacher (admin)"]
+    assert (badge(app, "teacher"), badge(app, "alice")) == ("star", "blank")
+    # Joining as an admin (joined.admin) and as a student.
+    mod = peer(srv, "mod", "pw")
+    bob = peer(srv, "bob")
+    wait_for(root, lambda: "bob" in user_rows(app), what="bob in the list")
+    assert user_rows(app) == ["Everyone", "alice (you)", "bob", "mod (admin)", "teacher (admin)"]
+    assert "mod (admin) joined" in pane(app) and badge(app, "bob") == "blank"
+    # The users answer (users.admins) says the same.
+    type_and_enter(root, app, "-users")
+    wait_for(root, lambda: "Online (4): alice, bob, mod (admin), teacher (admin)" in pane(app),
+             what="the users answer")
+    # An admin leaves, and the nick comes back as a student: no mark.
+    mod.send({"type": "logout"})
+    wait_for(root, lambda: "mod (admin)" not in user_rows(app), what="mod to leave")
+    mod = peer(srv, "mod")
+    wait_for(root, lambda: "mod" in user_rows(app), what="mod back as a student")
+    assert badge(app, "mod") == "blank" and badge(app, "teacher") == "star"
+    # After a reconnect the marks come back from the new welcome.
+    app.connection._sock.shutdown(socket.SHUT_RDWR)
+    wait_for(root, lambda: not app.presenter.online, what="the lost connection")
+    assert user_rows(app) == ["Everyone"]
+    wait_for(root, lambda: app.presenter.online, timeout=8, what="the automatic reconnect")
+    assert user_rows(app) == ["Everyone", "alice (you)", "bob", "mod", "teacher (admin)"]
+    assert badge(app, "teacher") == "star"
+    for p in (teacher, bob, mod):
+        p.close()
+
 
 def test_admin_kicks_through_the_gui(root, srv):
     bob = peer(srv, "bob")

@@ -18,11 +18,22 @@ def msg(sender, text, to=None, id=1, ts=0):
     return Message(id, ts, sender, to, text)
 
 
-def welcomed(nick="alice", users=("alice", "bob", "carol"), admin=False, history=()):
+def welcomed(nick="alice", users=("alice", "bob", "carol"), admin=False, history=(),
+             admins=()):
     view = Presenter()
+    view.now_ms = lambda: 0
     view.connecting()
-    lines = view.apply(Welcome(nick, tuple(users), admin, tuple(history), "classchat/1.0"))
+    lines = view.apply(Welcome(nick, tuple(users), admin, tuple(history), "classchat/1.0",
+                               tuple(admins)))
     return view, lines
+
+
+def labels(view):
+    return [label for _, label, _ in view.user_rows()]
+
+
+def admin_rows(view):
+    return [nick for nick, _, tags in view.user_rows() if "admin" in tags]
 
 
 def texts(lines):
@@ -45,6 +56,73 @@ def test_admin_is_marked_and_told():
     assert ("teacher", "teacher (you, admin)") == view.user_rows()[2][:2]
     assert any("You are an admin" in t for t in texts(lines))
     assert view.title() == "ClassChat — teacher"
+
+
+def test_every_admin_is_marked_in_the_list_not_only_me():
+    view, _ = welcomed(users=("alice", "bob", "teacher"), admins=("teacher",))
+    assert labels(view) == ["Everyone", "alice (you)", "bob", "teacher (admin)"]
+    assert admin_rows(view) == ["teacher"] and not view.admin
+    tags = view.user_rows()[3][2]
+    assert "me" not in tags and f"nick{p.nick_colour('teacher')}" in tags
+
+
+def test_admins_are_matched_like_nicks_and_only_when_online():
+    view, _ = welcomed(users=("alice", "Teacher"), admins=("ＴＥＡＣＨＥＲ", "ghost"))
+    assert labels(view)[2] == "Teacher (admin)"
+    assert view.admins == {nicks.key("teacher")}
+
+
+def test_two_admins_and_me_among_them():
+    view, _ = welcomed(nick="teacher", users=("alice", "mod", "teacher"), admin=True,
+                       admins=("mod", "teacher"))
+    assert labels(view) == ["Everyone", "alice", "mod (admin)", "teacher (you, admin)"]
+    assert admin_rows(view) == ["mod", "teacher"]
+
+
+def test_my_admin_mark_without_the_extension_and_after_whoami():
+    # A server of the bare contract lists no admins: we still know about ourselves.
+    view, _ = welcomed(nick="teacher", users=("alice", "teacher"), admin=True)
+    assert admin_rows(view) == ["teacher"]
+    version = view.users_version
+    view.apply(Identity("teacher", False))
+    assert admin_rows(view) == [] and view.users_version > version
+    view.apply(Identity("teacher", True))
+    assert labels(view)[2] == "teacher (you, admin)"
+
+
+def test_admin_mark_follows_joins_and_leaves():
+    view, _ = welcomed()
+    version = view.users_version
+    lines = view.apply(Joined("teacher", 0, True))
+    assert texts(lines)[0].endswith("  teacher (admin) joined")
+    assert admin_rows(view) == ["teacher"] and view.users_version > version
+    view.apply(Joined("dave", 0, False))
+    assert admin_rows(view) == ["teacher"] and "dave" in view.users
+    view.apply(Left("TEACHER", "quit", 0))
+    assert admin_rows(view) == [] and "teacher" not in view.users
+    # The nick comes back, now without the password: no longer marked.
+    view.apply(Joined("teacher", 0, False))
+    assert admin_rows(view) == [] and "teacher" in labels(view)
+    assert texts(view.apply(Joined("root", 0)))[0].endswith("  root joined")
+
+
+def test_users_answer_replaces_the_admin_marks():
+    view, _ = welcomed(admins=("bob",))
+    lines = view.apply(UserList(("alice", "teacher", "zoe"), ("teacher",)))
+    assert admin_rows(view) == ["teacher"]
+    assert lines[0].text == "Online (3): alice, teacher (admin), zoe"
+    view.apply(UserList(("alice", "teacher")))
+    assert admin_rows(view) == []
+
+
+def test_admin_marks_are_cleared_offline_and_renewed_on_reconnect():
+    view, _ = welcomed(users=("alice", "teacher"), admins=("teacher",))
+    view.connection_lost("reset")
+    assert view.admins == set() and admin_rows(view) == []
+    view.connecting()
+    view.apply(Welcome("alice", ("alice", "bob", "mod"), False, (), "", ("mod",)))
+    assert admin_rows(view) == ["mod"]
+    assert labels(view) == ["Everyone", "alice (you)", "bob", "mod (admin)"]
 
 
 def test_history_comes_first_marked_as_earlier():
@@ -151,7 +229,10 @@ def test_nick_colour_is_stable_and_case_insensitive():
 def test_shutdown_banner_names_who_and_why():
     view, _ = welcomed()
     lines = view.apply(Shutdown("teacher", "lesson over"))
-    assert lines[0].text == "The server was shut down by teacher: lesson over"
+    # The strip says it loudly; the pane notes it once, quietly, like a leave.
+    assert view.banner.text == "The server was shut down by teacher: lesson over"
+    assert len(lines) == 1 and lines[0].kind == "notice"
+    assert lines[0].text == f"{p.clock(0)}  teacher shut the server down: lesson over"
     assert view.state == p.SHUTDOWN and not view.online
     assert view.banner.kind == "shutdown" and not view.banner.auto_retry
     assert view.connection_lost() == []          # the close that follows is expected
@@ -162,7 +243,8 @@ def test_shutdown_banner_names_who_and_why():
 def test_shutdown_by_signal_without_reason():
     view, _ = welcomed()
     text = view.apply(Shutdown("server", ""))[0].text
-    assert text == "The server was shut down by the server itself."
+    assert text == f"{p.clock(0)}  The server was shut down."
+    assert view.banner.text == "The server was shut down by the server itself."
 
 
 def test_lost_connection_offers_retry():
@@ -170,12 +252,15 @@ def test_lost_connection_offers_retry():
     lines = view.connection_lost("reset")
     assert view.state == p.LOST and view.banner.auto_retry
     assert "lost" in lines[0].text and "(reset)" in lines[0].text
+    assert lines[0].kind == "notice" and "(reset)" not in view.banner.text
 
 
 def test_kicked_and_logout_do_not_retry():
     view, _ = welcomed()
-    text = view.apply(Bye("kicked", "be nice"))[0].text
-    assert text == "You were removed from the chat by an admin: be nice"
+    line = view.apply(Bye("kicked", "be nice"))[0]
+    assert line.text.endswith("  You were removed from the chat by an admin: be nice")
+    assert line.kind == "notice"
+    assert view.banner.text == "You were removed from the chat by an admin: be nice"
     assert not view.banner.auto_retry and view.connection_lost() == []
     view2, _ = welcomed()
     view2.apply(Bye("logout"))
