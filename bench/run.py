@@ -62,7 +62,7 @@ FULL = {
     "scaling": {"points": [10, 100, 1000, 5000], "senders": 5, "window": 128,
                 "in_flight": 200000,
                 "duration": 3, "sample": 16, "setup_budget": 30, "timeout": 150},
-    "idle": {"ladder": [10000, 5000, 2500, 1000], "setup_budget": 40, "timeout": 90},
+    "idle": {"ladder": [10000, 1000], "setup_budget": 60, "timeout": 120},
 }
 QUICK = {
     "s5": {"clients": 300, "timeout": 20},
