@@ -14,13 +14,15 @@ from desktop_client.textsafe import tk_safe
 
 MAX_PANE_LINES = 5000   # older lines are dropped so a long lesson stays fast
 BADGE_SIZE = 14         # the admin star in the user list, in pixels
+BADGE_GAP = 4           # between the star and the name
 
 
 def star_image(master, size: int = BADGE_SIZE, colour: str = theme.ADMIN_FG,
                background: str = theme.PANE_BG) -> tkinter.PhotoImage:
     """A small five-pointed star, smoothed by 4x4 supersampling against `background`;
-    with colour None, a fully transparent image of the same size (keeps rows aligned)."""
-    image = tkinter.PhotoImage(master=master, width=size, height=size)
+    with colour None, a fully transparent image of the same size (keeps rows aligned).
+    The image has BADGE_GAP transparent columns on the right, before the name."""
+    image = tkinter.PhotoImage(master=master, width=size + BADGE_GAP, height=size)
     if colour is None:
         return image
     centre, outer, inner = (size - 1) / 2, size / 2 - 0.2, size / 4.6
@@ -164,7 +166,7 @@ class UserPane(ttk.Frame):
         self.heading.grid(row=0, column=0, sticky="w", pady=(0, 4))
         self.tree = ttk.Treeview(self, show="tree", selectmode="browse", takefocus=False,
                                  height=10)
-        self.tree.column("#0", width=180, minwidth=120, stretch=True)
+        self.tree.column("#0", width=200, minwidth=120, stretch=True)
         self.tree.grid(row=1, column=0, sticky="nsew")
         self.tree.tag_configure("everyone", font=fonts.bold, foreground=theme.ACCENT)
         self.tree.tag_configure("me", font=fonts.bold)
