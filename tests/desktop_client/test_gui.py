@@ -324,6 +324,10 @@ def test_admin_kicks_through_the_gui(root, srv):
     app = start_app(root, srv, "teacher", "pw")
     assert app.users.admin_box.winfo_ismapped()
     assert "teacher (you, admin)" in user_rows(app)
+    # The star and the bold label fit the list's column (nothing cut off).
+    tree = app.users.tree
+    needed = app.fonts.bold.measure("teacher (you, admin)") + app.users.admin_badge.width()
+    assert needed + 8 <= tree.column("#0", "width") <= tree.winfo_width()
     assert "disabled" in app.users.kick_button.state()   # nobody picked yet
     click_user(root, app, "bob")
     app.users.kick_button.invoke()
