@@ -6,12 +6,13 @@ the contract's code; no other exception escapes.
 """
 
 import json
+import json.scanner
 from json.encoder import encode_basestring as _quote  # JSON string, UTF-8 kept as is
 
 from protocol import errors
 from protocol.errors import ProtocolError
 from protocol.events import (
-    NO_ID, AskUsers, AskWhoami, Bye, Down, Error, Identity, Joined, Kick, Left,
+    NO_ID, AskUsers, AskWhoami, Bye, Down, Error, HelpText, Identity, Joined, Kick, Left,
     Login, Logout, Message, Ping, Pong, Say, Shutdown, Unknown, UserList, Welcome,
 )
 
@@ -31,6 +32,7 @@ def _refuse_constant(name: str):
 
 
 _decoder = json.JSONDecoder(parse_int=_parse_int, parse_constant=_refuse_constant)
+_scan_value = json.scanner.make_scanner(_decoder)   # the C scanner, without the wrappers
 
 
 def decode_utf8(line: bytes) -> str:
@@ -45,7 +47,12 @@ def parse_object(line: bytes) -> dict:
     """Bytes of one frame -> a JSON object with a string `type`."""
     text = decode_utf8(line)
     try:
-        value = _decoder.decode(text)
+        value, end = _scan_value(text, 0) if text[:1] == "{" else (None, -1)
+        if end != len(text):
+            # Leading or trailing white space, or an error: the full decoder sorts it out.
+            value = _decoder.decode(text)
+    except StopIteration:
+        raise ProtocolError(errors.BAD_JSON, "The frame is not valid JSON.") from None
     except ProtocolError:
         raise
     except (ValueError, RecursionError):
@@ -62,6 +69,12 @@ def parse_object(line: bytes) -> dict:
 
 def decode_command(line: bytes):
     frame = parse_object(line)
+    if frame["type"] == "msg":
+        # The hot path of every chat line. Without a \u escape in the line, no string
+        # can hold a lone surrogate (the UTF-8 decoder refuses encoded ones).
+        text, to = frame.get("text"), frame.get("to")
+        if type(text) is str and (to is None or type(to) is str) and b"\\u" not in line:
+            return Say(text, to)
     parse = _COMMANDS.get(frame["type"])
     if parse is None:
         raise ProtocolError(errors.UNKNOWN_TYPE,
@@ -142,6 +155,9 @@ _EVENT_FIELDS = {
     Error: lambda e: {"type": "error", "code": e.code, "message": e.message},
     Bye: lambda e: _optional({"type": "bye", "reason": e.reason}, "message", e.message),
     Shutdown: lambda e: {"type": "shutdown", "by": e.by, "reason": e.reason},
+    # The text dialect's answer to `-help`; JSON clients never ask, but every event
+    # has a JSON form so that an Outgoing can always be encoded.
+    HelpText: lambda e: {"type": "help", "lines": list(e.lines)},
 }
 
 

@@ -13,6 +13,8 @@ BLANK_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
 
 def key(nick: str) -> str:
     """The form two nicks are compared in: NFKC + casefold, so Alice = alice = ａｌｉｃｅ."""
+    if nick.isascii():
+        return nick.lower()  # the same result for ASCII, without the Unicode tables
     folded = unicodedata.normalize("NFKC", nick).casefold()
     # casefold can produce text that is no longer NFKC (e.g. "ß" -> "ss" is fine, but
     # some compatibility characters fold into sequences that normalise further).

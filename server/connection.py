@@ -2,7 +2,7 @@
 the loop owns the socket calls, a Connection only holds what they need."""
 
 from protocol.framing import LineDecoder
-from server.outgoing import Outgoing
+from server.outgoing import TEXT, Outgoing
 from server.settings import Settings
 
 
@@ -30,7 +30,7 @@ class Connection:
     __slots__ = (
         "sock", "ip", "port", "nick", "admin", "dialect", "decoder", "output",
         "output_size", "reading", "writing", "closing", "closed", "overflowed", "deadline",
-        "_bucket", "_settings", "_clock", "_dirty",
+        "_bucket", "_settings", "_clock", "_dirty", "_max_output",
     )
 
     def __init__(self, sock, address, settings: Settings, clock, dirty: list):
@@ -53,6 +53,7 @@ class Connection:
         self._settings = settings
         self._clock = clock
         self._dirty = dirty                 # the loop's list of connections to flush
+        self._max_output = settings.max_output
 
     @property
     def tag(self) -> str:
@@ -60,14 +61,16 @@ class Connection:
         return f"{where}/{self.nick}" if self.nick else where
 
     def send(self, outgoing: Outgoing) -> None:
+        # Called once per recipient of every event: kept lean on purpose.
         if self.closing:
             return
-        data = outgoing.encoded(self.dialect)
-        if not self.output:
+        data = outgoing.json if self.dialect != TEXT else outgoing.encoded(TEXT)
+        output = self.output
+        if not output:
             self._dirty.append(self)
-        self.output.append(data)
+        output.append(data)
         self.output_size += len(data)
-        if self.output_size > self._settings.max_output and not self.overflowed:
+        if self.output_size > self._max_output and not self.overflowed:
             # Over the limit unless a send takes it: the loop checks after trying,
             # even while this connection waits to be writable.
             self.overflowed = True

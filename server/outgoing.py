@@ -7,19 +7,18 @@ TEXT = "text"
 
 
 class Outgoing:
-    __slots__ = ("event", "_json", "_text")
+    # JSON is encoded at once (nearly every recipient speaks it); text only on demand.
+    __slots__ = ("event", "json", "_text")
 
     def __init__(self, event):
         self.event = event
-        self._json = None
+        self.json = json_codec.encode_event(event)
         self._text = None
 
     def encoded(self, dialect: str | None) -> bytes:
         """The bytes for a connection of `dialect`; JSON while the dialect is unknown."""
-        if dialect == TEXT:
-            if self._text is None:
-                self._text = text_codec.encode_event(self.event)
-            return self._text
-        if self._json is None:
-            self._json = json_codec.encode_event(self.event)
-        return self._json
+        if dialect != TEXT:
+            return self.json
+        if self._text is None:
+            self._text = text_codec.encode_event(self.event)
+        return self._text
