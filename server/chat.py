@@ -75,13 +75,23 @@ def _clean_reason(reason: str | None) -> str:
         return ""
 
 
+def send_to_each(outgoing: Outgoing, clients) -> None:
+    for client in clients:
+        client.send(outgoing)
+
+
 class ChatRoom:
-    def __init__(self, settings: Settings, clock=time.time, monotonic=time.monotonic):
+    """`send_to_all(outgoing, clients)` may be given a faster way to fan an event out."""
+
+    def __init__(self, settings: Settings, clock=time.time, monotonic=time.monotonic,
+                 send_to_all=send_to_each):
         self.settings = settings
+        self._send_to_all = send_to_all
         self._clock = clock
         self._monotonic = monotonic
         self._users: dict[str, Client] = {}          # nick key -> client
         self._sorted: list[tuple[str, str]] = []     # (sort key, nick), for user lists
+        self._nicks: list[str] = []                  # the same nicks, in the same order
         self._sorted_admins: list[tuple[str, str]] = []
         self._history: deque[Message] = deque(maxlen=settings.history)
         self._next_id = 1
@@ -112,7 +122,7 @@ class ChatRoom:
 
     @property
     def users(self) -> list[str]:
-        return [nick for _, nick in self._sorted]
+        return list(self._nicks)
 
     @property
     def admins(self) -> list[str]:
@@ -160,27 +170,29 @@ class ChatRoom:
 
     def _add(self, client: Client, nick: str, key: str, admin: bool) -> None:
         joined = Outgoing(Joined(nick, self.now_ms(), admin))
-        for other in self._users.values():
-            other.send(joined)
+        self._send_to_all(joined, self._users.values())
         client.nick = nick
         client.admin = admin
         self._users[key] = client
-        bisect.insort(self._sorted, (key, nick))
+        position = bisect.bisect_left(self._sorted, (key, nick))
+        self._sorted.insert(position, (key, nick))
+        self._nicks.insert(position, nick)
         if admin:
             bisect.insort(self._sorted_admins, (key, nick))
-        client.send(Outgoing(Welcome(nick, tuple(self.users), admin, tuple(self._history),
+        client.send(Outgoing(Welcome(nick, tuple(self._nicks), admin, tuple(self._history),
                                      SERVER_NAME, tuple(self.admins))))
         log.info("%s logged in%s", client.tag, " as admin" if admin else "")
 
     def _remove(self, client: Client, reason: str, message: str | None = None) -> None:
         key = nicks.key(client.nick)
         del self._users[key]
-        del self._sorted[bisect.bisect_left(self._sorted, (key, client.nick))]
+        position = bisect.bisect_left(self._sorted, (key, client.nick))
+        del self._sorted[position]
+        del self._nicks[position]
         if client.admin:
             self._sorted_admins.remove((key, client.nick))
         left = Outgoing(Left(client.nick, reason, self.now_ms(), message))
-        for other in self._users.values():
-            other.send(left)
+        self._send_to_all(left, self._users.values())
         log.info("%s left (%s)", client.tag, reason)
 
     def _say(self, client: Client, command: Say) -> None:
@@ -192,8 +204,7 @@ class ChatRoom:
             message = self._message(client.nick, None, text)
             self._history.append(message)
             outgoing = Outgoing(message)
-            for user in self._users.values():
-                user.send(outgoing)
+            self._send_to_all(outgoing, self._users.values())
             return
         recipient = self._users.get(nicks.key(command.to))
         if recipient is None:
@@ -209,7 +220,7 @@ class ChatRoom:
         return message
 
     def _users_list(self, client: Client, command: AskUsers) -> None:
-        client.send(Outgoing(UserList(tuple(self.users), tuple(self.admins))))
+        client.send(Outgoing(UserList(tuple(self._nicks), tuple(self.admins))))
 
     def _whoami(self, client: Client, command: AskWhoami) -> None:
         client.send(Outgoing(Identity(client.nick, client.admin)))

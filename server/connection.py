@@ -97,3 +97,21 @@ class Connection:
     def keep_unsent(self, rest: bytes) -> None:
         self.output.insert(0, rest)
         self.output_size += len(rest)
+
+
+def send_to_all(outgoing: Outgoing, connections) -> None:
+    """Connection.send for many recipients, inlined: a broadcast's cost is this loop."""
+    data = outgoing.json
+    size = len(data)
+    for conn in connections:
+        if conn.closing or conn.dialect == TEXT:
+            conn.send(outgoing)
+            continue
+        output = conn.output
+        if not output:
+            conn._dirty.append(conn)
+        output.append(data)
+        conn.output_size += size
+        if conn.output_size > conn._max_output and not conn.overflowed:
+            conn.overflowed = True
+            conn._dirty.append(conn)

@@ -19,7 +19,7 @@ from protocol.framing import TooLong
 from protocol.json_codec import decode_command, decode_utf8
 from protocol.text_codec import parse_line
 from server.chat import ChatRoom
-from server.connection import Connection
+from server.connection import Connection, send_to_all
 from server.outgoing import JSON, TEXT, Outgoing
 from server.settings import Settings
 
@@ -40,7 +40,7 @@ _LINE_TOO_LONG = Outgoing(Error(errors.LINE_TOO_LONG,
 class ChatServer:
     def __init__(self, settings: Settings, clock=time.monotonic):
         self.settings = settings
-        self.room = ChatRoom(settings)
+        self.room = ChatRoom(settings, send_to_all=send_to_all)
         self.connections: set[Connection] = set()
         self._clock = clock
         self._dirty: list[Connection] = []
