@@ -487,7 +487,13 @@ def parse_args():
     p.add_argument("--out", help="results name under bench/results/ "
                                  "(default: latest, or quick with --quick)")
     p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--project-root", type=Path,
+                   help="run the project server from another checkout, e.g. a git worktree "
+                        "of an older commit, to measure what a change bought")
     args = p.parse_args()
+    if args.project_root:
+        root = args.project_root.resolve()
+        SERVERS["project"].update(script=root / "run_server.py", cwd=root)
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     for s in args.servers:
