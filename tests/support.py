@@ -1,5 +1,6 @@
 """Test helpers: the real server on 127.0.0.1 in a thread, and a blocking socket peer."""
 
+import collections
 import contextlib
 import json
 import socket
@@ -66,10 +67,30 @@ class Peer:
     """A blocking client for tests: send dicts or raw bytes, read frames one by one."""
 
     def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = TIMEOUT):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self._adopt(socket.create_connection((host, port), timeout=timeout))
+
+    @classmethod
+    def over(cls, sock: socket.socket) -> "Peer":
+        """A Peer on a socket connected by other means (a small buffer, a source address)."""
+        peer = cls.__new__(cls)
+        peer._adopt(sock)
+        return peer
+
+    def _adopt(self, sock: socket.socket) -> None:
+        self.sock = sock
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._buffer = b""
+        self._lines: collections.deque[bytes] = collections.deque()
+        self._partial = b""     # the start of a line whose newline has not come yet
         self.nick = None
+
+    def _take(self, chunk: bytes) -> None:
+        # Split each chunk once: a peer far behind must not slow down as it catches up.
+        *complete, self._partial = (self._partial + chunk).split(b"\n")
+        self._lines.extend(complete)
+
+    @property
+    def unread(self) -> bytes:
+        return b"".join(line + b"\n" for line in self._lines) + self._partial
 
     def send_raw(self, data: bytes) -> None:
         self.sock.sendall(data)
@@ -80,10 +101,10 @@ class Peer:
     def line(self, timeout: float = TIMEOUT) -> bytes:
         """The next line without its newline; AssertionError if none comes in time."""
         deadline = time.monotonic() + timeout
-        while b"\n" not in self._buffer:
+        while not self._lines:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"no line within {timeout} s; got {self._buffer!r}")
+                raise AssertionError(f"no line within {timeout} s; got {self._partial!r}")
             self.sock.settimeout(remaining)
             try:
                 chunk = self.sock.recv(65536)
@@ -91,10 +112,9 @@ class Peer:
                 continue
             if not chunk:
                 raise ConnectionError(f"the server closed the connection; "
-                                      f"unread: {self._buffer!r}")
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        return line
+                                      f"unread: {self._partial!r}")
+            self._take(chunk)
+        return self._lines.popleft()
 
     def recv(self, timeout: float = TIMEOUT) -> dict:
         return json.loads(self.line(timeout))
@@ -122,7 +142,7 @@ class Peer:
 
     def nothing_within(self, seconds: float = 0.3) -> bool:
         """True if no byte arrives within `seconds` (the connection may stay open)."""
-        if self._buffer:
+        if self._lines or self._partial:
             return False
         self.sock.settimeout(seconds)
         try:
@@ -131,7 +151,7 @@ class Peer:
             return True
         if not chunk:
             raise ConnectionError("the server closed the connection")
-        self._buffer += chunk
+        self._take(chunk)
         return False
 
     def closed_by_server(self, timeout: float = TIMEOUT) -> bool:
@@ -147,7 +167,7 @@ class Peer:
                 return True
             if not chunk:
                 return True
-            self._buffer += chunk
+            self._take(chunk)
         return False
 
     def close(self) -> None:
@@ -169,17 +189,23 @@ def start_server_process(*args: str, env=None) -> tuple[subprocess.Popen, int]:
         [sys.executable, str(ROOT / "run_server.py"), "--host", "127.0.0.1",
          "--port", str(port), *args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.monotonic() + 10
+    wait_until_listening(process, port, lambda: str(process.communicate()))
+    return process, port
+
+
+def wait_until_listening(process: subprocess.Popen, port: int, output, timeout=10.0) -> None:
+    """Wait for a server process to accept on `port`; `output()` tells why if it exited."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process, port
+            return
         except OSError:
             if process.poll() is not None:
-                raise AssertionError(f"the server exited: {process.communicate()}")
+                raise AssertionError(f"the server exited: {output()}")
             time.sleep(0.05)
     process.kill()
-    raise AssertionError("the server did not start listening within 10 s")
+    raise AssertionError(f"the server did not start listening within {timeout:.0f} s")
 
 
 class Collector:

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from tests.support import ROOT, Peer, run_server
+from tests.support import ROOT, Peer, run_server, wait_until_listening
 
 _serial = itertools.count(1)
 # Bystanders must see their own messages quickly even while someone misbehaves.
@@ -187,17 +187,8 @@ def start_limited_server(*args: str, nofile: tuple[int, int] | None = None):
          *args],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True, preexec_fn=limit)
     process.log = log      # a file, not a pipe: a full pipe would block the server
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process, port
-        except OSError:
-            if process.poll() is not None:
-                raise AssertionError(f"the server exited: {server_log(process)}")
-            time.sleep(0.05)
-    process.kill()
-    raise AssertionError("the server did not start listening within 10 s")
+    wait_until_listening(process, port, lambda: server_log(process))
+    return process, port
 
 
 def server_log(process: subprocess.Popen) -> str:

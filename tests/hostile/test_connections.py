@@ -151,9 +151,7 @@ def small_window_peer(port: int) -> Peer:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", port))
-    peer = Peer.__new__(Peer)
-    peer.sock, peer._buffer, peer.nick = sock, b"", None
-    return peer
+    return Peer.over(sock)
 
 
 def test_reset_while_the_server_waits_to_write(pair, abuser, server):

@@ -1,6 +1,5 @@
 """Faults of the machine: running out of file descriptors, and the open-files limit."""
 
-import json
 import socket
 import time
 

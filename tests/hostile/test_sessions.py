@@ -7,7 +7,7 @@ import ssl
 import pytest
 
 from tests.hostile.conftest import (
-    Pair, error_code, fresh_nick, read_until_closed, reset, wait_for,
+    Pair, error_code, fresh_nick, read_until_closed, reset,
 )
 from tests.support import Peer, run_server
 
@@ -225,8 +225,7 @@ def test_admin_password_brute_force(caplog):
             assert plain.login(fresh_nick("plain"))["admin"] is False
         with socket.create_connection(("127.0.0.1", server.port),
                                       source_address=("127.0.0.2", 0)) as sock:
-            other = Peer.__new__(Peer)
-            other.sock, other._buffer, other.nick = sock, b"", None
+            other = Peer.over(sock)
             assert other.login("teacher", "correct horse")["admin"] is True
         pair.assert_chatting()
         pair.close()

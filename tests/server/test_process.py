@@ -55,10 +55,9 @@ def test_down_server_without_reason_in_the_text_dialect():
     admin = Peer(port)
     admin.send_raw(b"-login root pw\n")
     admin.send_raw(b"down server\n")
-    lines = []
     while not admin.closed_by_server():
         pass
-    lines = admin._buffer.decode().splitlines()
+    lines = admin.unread.decode().splitlines()
     assert lines[-1] == "* The server is shutting down (by root)"
     assert process.wait(timeout=10) == 0
 
