@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import random
-import resource
 import signal
 import socket
 import subprocess

@@ -2,7 +2,7 @@
 
 import tkinter
 from tkinter import ttk
-from typing import Callable, Optional
+from typing import Callable
 
 from desktop_client.presenter import local_nick_problem
 from desktop_client.textsafe import tk_safe

@@ -15,7 +15,7 @@ from typing import Optional
 from protocol import nicks
 from protocol.errors import ProtocolError
 from protocol.events import (
-    AskUsers, AskWhoami, Bye, Down, Error, Help, HelpText, Identity, Joined, Kick,
+    Bye, Down, Error, Help, HelpText, Identity, Joined, Kick,
     Left, Login, Logout, Message, Pong, Say, Shutdown, Unknown, UserList, Welcome,
 )
 from protocol.messages import clean_text
