@@ -133,7 +133,8 @@ def _left(event: Left) -> str:
 def _welcome(event: Welcome) -> str:
     lines = [f"* Welcome, {event.nick}!" + (" You are an admin." if event.admin else "")]
     if event.history:
-        lines.append(f"* Earlier in the chat ({len(event.history)} messages):")
+        count = len(event.history)
+        lines.append(f"* Earlier in the chat ({count} message{'s' if count > 1 else ''}):")
         lines.extend(format_message(m) for m in event.history)
     lines.append(_online(event.users, event.admins))
     lines.append("* Type a message and press Enter to talk to everyone; -help lists the flags.")
