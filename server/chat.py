@@ -128,10 +128,6 @@ class ChatRoom:
     def admins(self) -> list[str]:
         return [nick for _, nick in self._sorted_admins]
 
-    @property
-    def history(self) -> list[Message]:
-        return list(self._history)
-
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
 
