@@ -26,6 +26,9 @@ PingId = Union[int, str, None, _NoId]
 class Login:
     nick: str
     password: Optional[str] = None
+    resumable: bool = False        # extension: heartbeat promised, session wanted
+    session: Optional[str] = None  # extension: resume this session ...
+    seq: int = 0                   # ... from after this event
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,7 @@ class Say:
     """A chat message to send: `to` None means everyone."""
     text: str
     to: Optional[str] = None
+    cid: Optional[str] = None      # extension: the client's id, for exactly-once resends
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,32 @@ class Down:
 class Kick:
     nick: str
     reason: Optional[str] = None
+    minutes: Optional[float] = None   # extension: ban length; None: the server's default
+
+
+@dataclass(frozen=True, slots=True)
+class AskBans:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Unban:
+    nick: str                      # a nick or an address
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    nick: Optional[str] = None     # None: the whole class
+
+
+@dataclass(frozen=True, slots=True)
+class Unmute:
+    nick: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class Slow:
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +101,8 @@ class Help:
     """`-help` of the text dialect; JSON clients have no such frame."""
 
 
-Command = Union[Login, Say, AskUsers, AskWhoami, Logout, Ping, Down, Kick, Help]
+Command = Union[Login, Say, AskUsers, AskWhoami, Logout, Ping, Down, Kick, Help,
+                AskBans, Unban, Mute, Unmute, Slow]
 
 
 # ---- server -> client -------------------------------------------------------
@@ -84,6 +115,9 @@ class Message:
     sender: str
     to: Optional[str]
     text: str
+    seq: int = 0                   # extension: place in the room's order (0: unknown)
+    cid: Optional[str] = None      # extension: the sender's client id
+    admin: bool = False            # extension: the sender is an admin
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +128,15 @@ class Welcome:
     history: tuple[Message, ...]
     server: str
     admins: tuple[str, ...] = ()   # extension: which of `users` are admins
+    seq: int = 0                   # extension: the room's last seq at this welcome
+    session: Optional[str] = None  # extension: for a resumable login
+    heartbeat: float = 0
+    grace: float = 0
+    resumed: bool = False
+    gap: bool = False
+    muted: tuple[str, ...] = ()
+    muted_all: bool = False
+    slow: float = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +144,7 @@ class Joined:
     nick: str
     ts: int
     admin: bool = False            # extension: the newcomer is an admin
+    seq: int = 0
 
 
 LEFT_REASONS = ("quit", "disconnected", "kicked", "dropped")
@@ -112,6 +156,7 @@ class Left:
     reason: str
     ts: int
     message: Optional[str] = None
+    seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +181,8 @@ class Pong:
 class Error:
     code: str
     message: str
+    cid: Optional[str] = None      # extension: the refused msg's client id
+    until: Optional[int] = None    # extension: banned / locked_out end, ms since the epoch
 
 
 BYE_REASONS = ("logout", "kicked", "timeout", "dropped")
@@ -145,12 +192,42 @@ BYE_REASONS = ("logout", "kicked", "timeout", "dropped")
 class Bye:
     reason: str
     message: Optional[str] = None
+    minutes: Optional[float] = None   # extension: a kick's ban length
 
 
 @dataclass(frozen=True, slots=True)
 class Shutdown:
     by: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ban:
+    nick: Optional[str]
+    ip: Optional[str]
+    until: int                     # ms since the epoch
+    by: str
+    reason: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class BanList:
+    bans: tuple[Ban, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A sentence from the server: 'Mr.Smith muted the class.'"""
+    text: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoomState:
+    """The teacher's order of the room, sent to everyone when it changes."""
+    muted: tuple[str, ...] = ()
+    muted_all: bool = False
+    slow: float = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,4 +243,4 @@ class Unknown:
 
 
 Event = Union[Message, Welcome, Joined, Left, UserList, Identity, Pong, Error,
-              Bye, Shutdown, HelpText, Unknown]
+              Bye, Shutdown, HelpText, BanList, Notice, RoomState, Unknown]

@@ -3,51 +3,71 @@
 The same parser reads what a person types into the desktop client's input box.
 """
 
+import re
 import time
 
 from protocol import errors
 from protocol.errors import ProtocolError
 from protocol.events import (
-    AskUsers, AskWhoami, Bye, Down, Error, Help, HelpText, Identity, Joined, Kick,
-    Left, Login, Logout, Message, Pong, Say, Shutdown, UserList, Welcome,
+    AskBans, AskUsers, AskWhoami, BanList, Bye, Down, Error, Help, HelpText, Identity,
+    Joined, Kick, Left, Login, Logout, Message, Mute, Notice, Pong, RoomState, Say,
+    Shutdown, Slow, Unban, Unmute, UserList, Welcome,
 )
 
 HELP_LINES = (
     "Type a line and press Enter to talk to everyone. Flags:",
-    "  -all TEXT            a message to everyone",
-    "  -to NICK TEXT        a private message to NICK",
-    "  -users               who is online",
-    "  -whoami              who you are",
-    "  -login NICK [PASS]   log in (PASS: the admin password)",
-    "  -exit                log out and leave",
-    "  -help                this list",
+    "  -all TEXT                 a message to everyone",
+    "  -to NICK TEXT             a private message to NICK",
+    "  -users                    who is online",
+    "  -whoami                   who you are",
+    "  -login NICK [PASS]        log in (PASS: the admin password)",
+    "  -exit                     log out and leave",
+    "  -help                     this list",
     "Admins also have:",
-    "  -kick NICK [REASON]  disconnect NICK",
-    "  down server [REASON] shut the server down",
+    "  -kick NICK [15m] [REASON] disconnect NICK and keep them out (10m unless given; 0m: no ban)",
+    "  -bans, -unban NICK        list the bans, lift one",
+    "  -mute NICK|all            mute one student, or the whole class",
+    "  -unmute NICK|all          let them speak again",
+    "  -slow SECONDS             one message per SECONDS for each student (0: off)",
+    "  down server [REASON]      shut the server down",
 )
 
 USAGE = {
     "-all": "-all TEXT",
     "-to": "-to NICK TEXT",
     "-login": "-login NICK [PASSWORD]",
-    "-kick": "-kick NICK [REASON]",
+    "-kick": "-kick NICK [MINUTES like 15m] [REASON]",
+    "-unban": "-unban NICK",
+    "-mute": "-mute NICK|all",
+    "-unmute": "-unmute NICK|all",
+    "-slow": "-slow SECONDS",
 }
 
 DOWN = "down server"
+PROMPT = ("* Welcome to the classroom chat. Type your nickname and press Enter "
+          "(letters, digits, _ - . up to 24).")
+
+# A flag is a dash and a letter: "-1/2 + 3/4", "- item" and "-3 is less" are messages.
+_FLAG = re.compile(r"-[^\W\d_]")
 
 
-def parse_line(line: str, logged_in: bool = True):
-    """A typed line -> a command. Before login, a plain line is the nickname."""
-    if line == DOWN or line.startswith(DOWN + " "):
+def parse_line(line: str, logged_in: bool = True, admin: bool = False):
+    """A typed line -> a command. Before login, a plain line is the nickname.
+
+    `down server …` is the command only for an admin; anyone else says it to the class.
+    """
+    if admin and (line == DOWN or line.startswith(DOWN + " ")):
         return Down(_rest(line[len(DOWN):]))
-    if not line.startswith("-"):
+    if not _FLAG.match(line):
         return Login(line.strip()) if not logged_in else Say(line)
     flag, rest = _split(line)
     flag = flag.lower()
     parse = _FLAGS.get(flag)
     if parse is None:
-        raise ProtocolError(errors.UNKNOWN_TYPE,
-                            f"Unknown flag {flag[:30]}. Type -help for the list.")
+        raise ProtocolError(
+            errors.UNKNOWN_TYPE,
+            f"Unknown flag {flag[:30]}; -help lists them. To send this line as a message, "
+            f"start it with -all: -all {line[:40]}")
     return parse(flag, rest)
 
 
@@ -91,9 +111,39 @@ def _login(flag, rest):
     return Login(nick, password)
 
 
+_MINUTES = re.compile(r"(\d{1,6})(m|min)?$", re.IGNORECASE)
+
+
 def _kick(flag, rest):
     nick, reason = _two(flag, rest, second_required=False)
-    return Kick(nick, reason)
+    minutes = None
+    if reason:
+        first, after = _split(reason)
+        found = _MINUTES.match(first)
+        if found and (found.group(2) or not after):
+            minutes, reason = float(found.group(1)), after or None
+    return Kick(nick, reason, minutes)
+
+
+def _one(flag, rest):
+    nick, extra = _two(flag, rest, second_required=False)
+    if extra:
+        raise _usage(flag)
+    return nick
+
+
+def _everyone(nick: str):
+    return None if nick.lower() in ("all", "everyone") else nick
+
+
+def _slow(flag, rest):
+    try:
+        seconds = float(rest.rstrip("s"))
+    except ValueError:
+        raise _usage(flag) from None
+    if not 0 <= seconds <= 3600:
+        raise _usage(flag)
+    return Slow(seconds)
 
 
 _FLAGS = {
@@ -105,6 +155,11 @@ _FLAGS = {
     "-exit": lambda flag, rest: Logout(),
     "-login": _login,
     "-kick": _kick,
+    "-bans": lambda flag, rest: AskBans(),
+    "-unban": lambda flag, rest: Unban(_one(flag, rest)),
+    "-mute": lambda flag, rest: Mute(_everyone(_one(flag, rest))),
+    "-unmute": lambda flag, rest: Unmute(_everyone(_one(flag, rest))),
+    "-slow": _slow,
 }
 
 
@@ -121,7 +176,8 @@ def one_line(text: str) -> str:
 
 
 def format_message(event: Message) -> str:
-    route = event.sender if event.to is None else f"{event.sender} -> {event.to}"
+    sender = f"{event.sender} (admin)" if event.admin else event.sender
+    route = sender if event.to is None else f"{sender} -> {event.to}"
     return f"[{clock(event.ts)}] {route}: {one_line(event.text)}"
 
 
@@ -148,10 +204,14 @@ def _online(users, admins=()) -> str:
 
 
 def _bye(event: Bye) -> str:
-    text = {"logout": "Bye!", "kicked": "You were kicked by an admin",
-            "timeout": "No login in time; bye", "dropped": "You were too slow to read; bye"}
+    text = {"logout": "Bye!", "kicked": "You were kicked out by an admin",
+            "timeout": "You did not type a nickname in time; connect again to join",
+            "dropped": "You were too slow to read; bye"}
     line = "* " + text.get(event.reason, f"Bye ({event.reason})")
-    return line + (f": {one_line(event.message)}" if event.message else "")
+    line += f": {one_line(event.message)}" if event.message else ""
+    if event.reason == "kicked" and event.minutes:
+        line += f" (you can join again in {event.minutes:.0f} minutes)"
+    return line
 
 
 def _shutdown(event: Shutdown) -> str:
@@ -171,7 +231,32 @@ _FORMATS = {
     Bye: _bye,
     Shutdown: _shutdown,
     HelpText: lambda e: "\n".join(e.lines),
+    Notice: lambda e: f"* {one_line(e.text)}",
+    RoomState: lambda e: _room(e),
+    BanList: lambda e: _bans(e),
 }
+
+
+def _room(event: RoomState) -> str:
+    parts = []
+    if event.muted_all:
+        parts.append("only admins may write")
+    if event.muted:
+        parts.append("muted: " + ", ".join(event.muted))
+    if event.slow:
+        parts.append(f"slow mode: one message every {event.slow:g} s")
+    return "* Room: " + ("; ".join(parts) if parts else "everyone may write")
+
+
+def _bans(event: BanList) -> str:
+    if not event.bans:
+        return "* No bans."
+    lines = [f"* Bans ({len(event.bans)}):"]
+    for ban in event.bans:
+        who = " / ".join(x for x in (ban.nick, ban.ip) if x)
+        why = f": {one_line(ban.reason)}" if ban.reason else ""
+        lines.append(f"*   {who} until {clock(ban.until)} (by {ban.by}){why}")
+    return "\n".join(lines)
 
 
 def format_event(event) -> str:

@@ -119,12 +119,13 @@ def test_events_round_trip(event):
 
 def test_wire_field_names_follow_the_contract():
     wire = json.loads(json_codec.encode_event(Message(3, 4, "a", None, "t")))
-    assert wire == {"type": "msg", "id": 3, "ts": 4, "from": "a", "to": None, "text": "t"}
+    assert wire == {"type": "msg", "id": 3, "ts": 4, "from": "a", "to": None, "text": "t",
+                    "seq": 0}
     assert json.loads(json_codec.encode_event(Left("a", "quit", 9))) == {
-        "type": "left", "nick": "a", "reason": "quit", "ts": 9}
+        "type": "left", "nick": "a", "reason": "quit", "ts": 9, "seq": 0}
     assert json.loads(json_codec.encode_event(Pong(NO_ID))) == {"type": "pong"}
     assert json.loads(json_codec.encode_event(Joined("t", 5, True))) == {
-        "type": "joined", "nick": "t", "ts": 5, "admin": True}
+        "type": "joined", "nick": "t", "ts": 5, "admin": True, "seq": 0}
     assert json.loads(json_codec.encode_event(Identity("a", False))) == {
         "type": "whoami", "nick": "a", "admin": False}
 

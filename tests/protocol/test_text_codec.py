@@ -3,7 +3,7 @@ import pytest
 from protocol.errors import ProtocolError
 from protocol.events import (
     AskUsers, AskWhoami, Bye, Down, Error, Help, Identity, Joined, Kick, Left, Login,
-    Logout, Message, Say, Shutdown, UserList, Welcome,
+    Logout, Message, Say, Shutdown, UserList, Welcome, AskBans, Unban, Mute, Unmute, Slow,
 )
 from protocol.text_codec import clock, format_event, parse_line
 
@@ -22,20 +22,50 @@ from protocol.text_codec import clock, format_event, parse_line
     ("-login alice s3cret", Login("alice", "s3cret")),
     ("-kick bob", Kick("bob")),
     ("-kick bob stop spamming", Kick("bob", "stop spamming")),
-    ("down server", Down(None)),
-    ("down server end of lesson", Down("end of lesson")),
+    ("-kick bob 15m stop spamming", Kick("bob", "stop spamming", 15)),
+    ("-kick bob 0m", Kick("bob", None, 0)),
+    ("-kick bob 3", Kick("bob", None, 3)),
+    ("-kick bob 3 times spam", Kick("bob", "3 times spam")),
+    ("-bans", AskBans()),
+    ("-unban bob", Unban("bob")),
+    ("-mute bob", Mute("bob")),
+    ("-mute all", Mute(None)),
+    ("-unmute everyone", Unmute(None)),
+    ("-slow 30", Slow(30)),
+    ("-slow 0", Slow(0)),
     ("down serverless", Say("down serverless")),
     ("downright rude", Say("downright rude")),
+    # Only a dash and a letter make a flag: these are messages.
+    ("-1/2 + 3/4 = 1/4", Say("-1/2 + 3/4 = 1/4")),
+    ("-3 is smaller than -2", Say("-3 is smaller than -2")),
+    ("- item one", Say("- item one")),
+    ("--", Say("--")),
 ])
 def test_flag_commands(line, command):
     assert parse_line(line, logged_in=True) == command
+
+
+@pytest.mark.parametrize("line, command", [
+    ("down server", Down(None)),
+    ("down server end of lesson", Down("end of lesson")),
+])
+def test_down_server_is_a_command_for_an_admin_only(line, command):
+    assert parse_line(line, logged_in=True, admin=True) == command
+    assert parse_line(line, logged_in=True, admin=False) == Say(line)
+
+
+def test_an_unknown_word_flag_says_how_to_send_the_line():
+    with pytest.raises(ProtocolError) as refused:
+        parse_line("-foo bar", logged_in=True)
+    assert refused.value.code == "unknown_type"
+    assert "-all -foo bar" in refused.value.message
 
 
 def test_before_login_a_plain_line_is_the_nickname():
     assert parse_line("alice", logged_in=False) == Login("alice")
     assert parse_line("  alice  ", logged_in=False) == Login("alice")
     assert parse_line("-users", logged_in=False) == AskUsers()
-    assert parse_line("down server", logged_in=False) == Down(None)
+    assert parse_line("down server", logged_in=False) == Login("down server")
 
 
 @pytest.mark.parametrize("line, usage", [
