@@ -1,22 +1,30 @@
-"""The chat itself: users, routing, history and admin. No sockets here.
+"""The chat itself: users, routing, history, admin, resume and order. No sockets here.
 
 The loop hands each decoded command to `ChatRoom.handle` together with the client
 that sent it. A client is anything with the attributes of `Client` below; the room
 queues events on clients and marks them for closing, and the loop does the I/O.
+
+Resume (docs/protocol.md, "Resume"): every room event (msg, joined, left) gets the
+next `seq` and goes into a short event log. When a resumable user's link dies, an
+`Away` stands in for the connection (it receives nothing; the log keeps what it
+misses) until the user comes back with the session's secret or the grace ends.
 """
 
 import bisect
 import hmac
 import logging
+import secrets
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Protocol
 
 from protocol import SERVER_NAME, errors, nicks
 from protocol.errors import ProtocolError
 from protocol.events import (
-    AskUsers, AskWhoami, Bye, Down, Error, Help, HelpText, Identity, Joined, Kick,
-    Left, Login, Logout, Message, Ping, Pong, Say, Shutdown, UserList, Welcome,
+    AskBans, AskUsers, AskWhoami, Ban, BanList, Bye, Down, Error, Help, HelpText,
+    Identity, Joined, Kick, Left, Login, Logout, Message, Mute, Notice, Ping, Pong,
+    RoomState, Say, Shutdown, Slow, Unban, Unmute, UserList, Welcome,
 )
 from protocol.messages import clean_text
 from protocol.text_codec import HELP_LINES
@@ -25,16 +33,77 @@ from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
+_skeleton = getattr(nicks, "skeleton", nicks.key)   # TEMP until nicks.skeleton lands
+
+EVENT_LOG_MAX = 50_000        # room events kept for resuming clients, at most
+RECENT_CIDS_MAX = 50_000      # (sender, cid) pairs remembered for exactly-once, at most
+
 
 class Client(Protocol):
     nick: str | None      # set by the room at login
     admin: bool
-    ip: str               # for the admin lock-out, which is per address
+    ip: str               # for the admin lock-out and bans, which are per address
     tag: str              # "ip:port/nick" for the log
+    session: "Session | None"   # set by the room for a resumable login
+    closing: bool
 
     def send(self, outgoing: Outgoing) -> None: ...
+    def send_answer(self, outgoing: Outgoing) -> None: ...   # a big answer: welcome, users
     def close_after_output(self) -> None: ...
     def may_send_message(self) -> bool: ...  # the rate limit
+
+
+class Session:
+    """A resumable login: proven by `token` alone, alive until logout, kick or grace end."""
+
+    __slots__ = ("token", "key", "start_seq", "expires")
+
+    def __init__(self, key: str, start_seq: int):
+        self.token = secrets.token_urlsafe(18)
+        self.key = key
+        self.start_seq = start_seq    # events up to here came before this login
+        self.expires: float | None = None   # while away: when the grace ends
+
+
+class Away:
+    """Stands in for a resumable user whose link died: listed, sent nothing."""
+
+    closing = True                    # so every send path skips it
+    dialect = None
+
+    def __init__(self, client: Client):
+        self.nick, self.admin, self.ip = client.nick, client.admin, client.ip
+        self.tag = f"{client.tag} (away)"
+        self.session = client.session
+
+    def send(self, outgoing: Outgoing) -> None:
+        pass
+
+    send_answer = send
+
+    def close_after_output(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class BanRow:
+    nick_key: str | None
+    nick: str | None
+    ip: str | None
+    until: float          # seconds since the epoch
+    by: str
+    reason: str | None
+
+
+class _LogEntry:
+    __slots__ = ("seq", "outgoing", "only", "exclude", "at")
+
+    def __init__(self, seq, outgoing, only, exclude, at):
+        self.seq, self.outgoing, self.only, self.exclude, self.at = (
+            seq, outgoing, only, exclude, at)
+
+    def visible_to(self, key: str) -> bool:
+        return (self.only is None or key in self.only) and key != self.exclude
 
 
 class AdminGuard:
@@ -46,14 +115,15 @@ class AdminGuard:
         self._recent: dict[str, deque] = {}
         self._locked_until: dict[str, float] = {}
 
-    def locked(self, ip: str, now: float) -> bool:
+    def locked(self, ip: str, now: float) -> float:
+        """Seconds left of this address's lock-out; 0 when it is not locked."""
         until = self._locked_until.get(ip)
         if until is None:
-            return False
+            return 0.0
         if now < until:
-            return True
+            return until - now
         del self._locked_until[ip]
-        return False
+        return 0.0
 
     def failed(self, ip: str, now: float) -> bool:
         """Record a wrong password; True when this one locks the address out."""
@@ -81,27 +151,66 @@ def send_to_each(outgoing: Outgoing, clients) -> None:
 
 
 class ChatRoom:
-    """`send_to_all(outgoing, clients)` may be given a faster way to fan an event out."""
+    """`send_to_all(outgoing, clients)` may be given a faster way to fan an event out.
+
+    `store` (server/store.py) keeps history, ids, bans and admin nicks across restarts;
+    None keeps nothing.
+    """
 
     def __init__(self, settings: Settings, clock=time.time, monotonic=time.monotonic,
-                 send_to_all=send_to_each):
+                 send_to_all=send_to_each, store=None):
         self.settings = settings
         self._send_to_all = send_to_all
         self._clock = clock
         self._monotonic = monotonic
-        self._users: dict[str, Client] = {}          # nick key -> client
+        self._store = store
+        self._users: dict[str, Client] = {}          # nick key -> client (or Away)
         self._sorted: list[tuple[str, str]] = []     # (sort key, nick), for user lists
         self._nicks: list[str] = []                  # the same nicks, in the same order
         self._sorted_admins: list[tuple[str, str]] = []
+        self._skeletons: dict[str, str] = {}         # look-alike skeleton -> nick key online
+        self._admin_skeletons: dict[str, str] = {}   # skeleton -> an admin's nick, ever
         self._history: deque[Message] = deque(maxlen=settings.history)
         self._next_id = 1
+        self._seq = 0                                # the last room event's seq
+        self._log: deque[_LogEntry] = deque()
+        self._log_trimmed = 0                        # the largest seq dropped from the log
+        self._sessions: dict[str, Session] = {}      # token -> session
+        self._away: dict[str, Away] = {}             # key -> a user whose link died
+        self._recent: dict[tuple[str, str], Message] = {}   # (sender key, cid) -> message
+        self._bans: list[BanRow] = []
+        self._muted: set[str] = set()                # keys
+        self._muted_all = False
+        self._slow = 0.0
+        self._last_said: dict[str, float] = {}       # key -> monotonic, for slow mode
         self._guard = AdminGuard(settings.admin_failures, settings.admin_window)
         self.shutdown_request: Shutdown | None = None
         self._handlers = {
             Login: self._login, Say: self._say, AskUsers: self._users_list,
             AskWhoami: self._whoami, Logout: self._logout, Ping: self._ping,
-            Down: self._down, Kick: self._kick, Help: self._help,
+            Down: self._down, Kick: self._kick, Help: self._help, AskBans: self._list_bans,
+            Unban: self._unban, Mute: self._mute, Unmute: self._unmute, Slow: self._slow_mode,
         }
+        if store is not None:
+            self._reload(store)
+
+    def _reload(self, store) -> None:
+        saved = store.load(self.settings.history, self._cid_memory())
+        self._next_id = saved.next_id
+        self._seq = saved.next_seq - 1
+        self._log_trimmed = self._seq
+        self._history.extend(saved.history)
+        for sender_key, message in saved.recent:
+            self._recent[(sender_key, message.cid)] = message
+        now = self._clock()
+        self._bans = [BanRow(b.nick_key, b.nick, b.ip, b.until, b.by, b.reason)
+                      for b in saved.bans if b.until > now]
+        for nick in saved.admin_nicks:
+            self._admin_skeletons[_skeleton(nick)] = nick
+
+    def _cid_memory(self) -> float:
+        # Long enough for any resend: the link's death, the grace, and a restart.
+        return max(600.0, 2 * (self.settings.resume_grace + self.settings.heartbeat_timeout))
 
     # ---- what the loop calls -------------------------------------------------
 
@@ -113,12 +222,49 @@ class ChatRoom:
         try:
             handler(client, command)
         except ProtocolError as refusal:
-            self._refuse(client, refusal.code, refusal.message)
+            cid = command.cid if type(command) is Say else None
+            client.send(Outgoing(Error(refusal.code, refusal.message, cid,
+                                       getattr(refusal, "until", None))))
 
     def connection_lost(self, client: Client, reason: str = "disconnected") -> None:
-        """The connection ended without a logout (or was dropped): tell the others."""
-        if client.nick is not None and self._users.get(nicks.key(client.nick)) is client:
-            self._remove(client, reason)
+        """The connection ended without a logout (or was dropped): tell the others,
+        unless it is a resumable user whose link died: then keep the nick for the grace."""
+        if client.nick is None:
+            return
+        key = nicks.key(client.nick)
+        if self._users.get(key) is not client:
+            return
+        session = client.session
+        if session is not None and reason == "disconnected":
+            away = Away(client)
+            self._users[key] = away
+            self._away[key] = away
+            session.expires = self._monotonic() + self.settings.resume_grace
+            log.info("%s link lost; nick kept %.0f s for a resume", client.tag,
+                     self.settings.resume_grace)
+            return
+        self._end_session(client)
+        self._remove(client, reason)
+
+    def tick(self) -> None:
+        """Called by the loop a few times a second: grace ends, the log ages."""
+        now = self._monotonic()
+        for key, away in list(self._away.items()):
+            if away.session.expires <= now:
+                log.info("%s did not come back in %.0f s", away.tag,
+                         self.settings.resume_grace)
+                self._end_session(away)
+                self._remove(away, "disconnected")
+        horizon = now - self.settings.resume_grace - self.settings.heartbeat_timeout - 5
+        entries = self._log
+        while entries and (entries[0].at < horizon or len(entries) > EVENT_LOG_MAX):
+            self._log_trimmed = entries.popleft().seq
+        if self._recent:
+            self._forget_old_cids()
+
+    def flush_store(self) -> None:
+        if self._store is not None:
+            self._store.flush()
 
     @property
     def users(self) -> list[str]:
@@ -131,53 +277,145 @@ class ChatRoom:
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
 
-    # ---- commands ------------------------------------------------------------
+    # ---- logging in ------------------------------------------------------------
 
     def _login(self, client: Client, command: Login) -> None:
         if client.nick is not None:
             raise ProtocolError(errors.ALREADY_LOGGED_IN,
                                 f"You are already logged in as {client.nick}.")
         nick = nicks.validate(command.nick)
+        key = nicks.key(nick)
+        if command.session is not None and self._resume(client, command, nick, key):
+            return
         admin = bool(command.password)
+        if not admin:
+            self._check_bans(client, key)
         if admin and not self._password_accepted(client, command.password):
             return
-        key = nicks.key(nick)
+        self._check_free(nick, key, admin)
+        self._add(client, nick, key, admin, command.resumable)
+
+    def _check_free(self, nick: str, key: str, admin: bool) -> None:
         if key in self._users:
             raise ProtocolError(errors.NICK_TAKEN,
                                 f"The nickname {nick} is taken; choose another.")
-        self._add(client, nick, key, admin)
+        skeleton = _skeleton(nick)
+        twin = self._skeletons.get(skeleton)
+        if twin is not None:
+            raise ProtocolError(errors.NICK_TAKEN,
+                                f"{nick} looks too much like {self._users[twin].nick}, who "
+                                f"is online; choose another nickname.")
+        teacher = self._admin_skeletons.get(skeleton)
+        if teacher is not None and not admin:
+            raise ProtocolError(errors.NICK_TAKEN,
+                                f"{nick} is (or looks like) {teacher}, an admin's "
+                                f"nickname; choose another.")
+
+    def _check_bans(self, client: Client, key: str) -> None:
+        now = self._clock()
+        for ban in self._bans:
+            if ban.until > now and (ban.nick_key == key or ban.ip == client.ip):
+                minutes = max(1, round((ban.until - now) / 60))
+                refusal = ProtocolError(
+                    errors.BANNED,
+                    f"{ban.by} removed {ban.nick or 'a user at this address'} from the chat; "
+                    f"you can join again in {minutes} minute{'s' if minutes > 1 else ''}.")
+                refusal.until = int(ban.until * 1000)
+                raise refusal
 
     def _password_accepted(self, client: Client, password: str) -> bool:
         """True for the admin password; refuses (and may close) otherwise."""
         now = self._monotonic()
-        if not self._guard.locked(client.ip, now):
+        left = self._guard.locked(client.ip, now)
+        code = errors.LOCKED_OUT
+        if not left:
             expected = self.settings.admin_password.encode("utf-8")
             if hmac.compare_digest(password.encode("utf-8"), expected):
                 return True
             if not self._guard.failed(client.ip, now):
                 log.warning("%s refused admin login: wrong password", client.tag)
                 raise ProtocolError(errors.BAD_PASSWORD, "Wrong admin password.")
-        log.warning("%s refused admin login: too many wrong passwords from this "
-                    "address; locked for %.0f s", client.tag, self.settings.admin_window)
-        self._refuse(client, errors.BAD_PASSWORD,
-                     "Too many wrong admin passwords; try again in a minute.")
+            code, left = errors.BAD_PASSWORD, self.settings.admin_window   # wrong, and the last
+            log.warning("%s refused admin login: too many wrong passwords from this "
+                        "address; locked for %.0f s", client.tag, left)
+        seconds = max(1, round(left))
+        what = "Wrong admin password. " if code == errors.BAD_PASSWORD else ""
+        client.send(Outgoing(Error(
+            code, f"{what}Too many wrong admin passwords from this address: admin logins "
+                  f"are locked for {seconds} more second{'s' if seconds > 1 else ''}. "
+                  f"You can still join without the password.",
+            until=self.now_ms() + seconds * 1000)))
         client.close_after_output()
         return False
 
-    def _add(self, client: Client, nick: str, key: str, admin: bool) -> None:
-        joined = Outgoing(Joined(nick, self.now_ms(), admin))
+    def _resume(self, client: Client, command: Login, nick: str, key: str) -> bool:
+        """Take a session back; False when there is none to take (log in afresh)."""
+        session = self._sessions.get(command.session)
+        if session is None or session.key != key:
+            return False
+        old = self._users[key]
+        self._away.pop(key, None)
+        if not isinstance(old, Away):
+            # The old link still looks alive to us: the user knows better.
+            old.session = None
+            old.close_after_output()
+        session.expires = None
+        client.nick, client.admin, client.session = old.nick, old.admin, session
+        self._users[key] = client
+        since = max(command.seq, session.start_seq)
+        gap = since < self._log_trimmed
+        client.send_answer(Outgoing(self._welcome(client, session, resumed=True, gap=gap)))
+        for entry in self._log:
+            if entry.seq > since and entry.visible_to(key):
+                client.send(entry.outgoing)
+        log.info("%s resumed (from seq %d)", client.tag, since)
+        return True
+
+    def _welcome(self, client: Client, session: Session | None, resumed=False,
+                 gap=False) -> Welcome:
+        return Welcome(
+            client.nick, tuple(self._nicks), client.admin,
+            () if resumed else tuple(self._history), SERVER_NAME, tuple(self.admins),
+            seq=self._seq, session=session.token if session else None,
+            heartbeat=self.settings.heartbeat if session else 0,
+            grace=self.settings.resume_grace if session else 0,
+            resumed=resumed, gap=gap, muted=self._muted_nicks(), muted_all=self._muted_all,
+            slow=self._slow)
+
+    def _add(self, client: Client, nick: str, key: str, admin: bool, resumable: bool) -> None:
+        self._seq += 1
+        joined = Outgoing(Joined(nick, self.now_ms(), admin, self._seq))
         self._send_to_all(joined, self._users.values())
+        self._remember(joined, None, key)
         client.nick = nick
         client.admin = admin
         self._users[key] = client
         position = bisect.bisect_left(self._sorted, (key, nick))
         self._sorted.insert(position, (key, nick))
         self._nicks.insert(position, nick)
+        self._skeletons[_skeleton(nick)] = key
         if admin:
             bisect.insort(self._sorted_admins, (key, nick))
-        client.send(Outgoing(Welcome(nick, tuple(self._nicks), admin, tuple(self._history),
-                                     SERVER_NAME, tuple(self.admins))))
+            skeleton = _skeleton(nick)
+            if skeleton not in self._admin_skeletons:
+                self._admin_skeletons[skeleton] = nick
+                if self._store is not None:
+                    self._store.note_admin_nick(nick)
+        session = None
+        if resumable:
+            session = Session(key, self._seq)
+            self._sessions[session.token] = session
+        client.session = session
+        client.send_answer(Outgoing(self._welcome(client, session)))
         log.info("%s logged in%s", client.tag, " as admin" if admin else "")
+
+    def _end_session(self, client) -> None:
+        session = client.session
+        if session is not None:
+            self._sessions.pop(session.token, None)
+            client.session = None
+        if client.nick is not None:
+            self._away.pop(nicks.key(client.nick), None)
 
     def _remove(self, client: Client, reason: str, message: str | None = None) -> None:
         key = nicks.key(client.nick)
@@ -185,43 +423,107 @@ class ChatRoom:
         position = bisect.bisect_left(self._sorted, (key, client.nick))
         del self._sorted[position]
         del self._nicks[position]
+        self._skeletons.pop(_skeleton(client.nick), None)
+        self._muted.discard(key)
+        self._last_said.pop(key, None)
         if client.admin:
             self._sorted_admins.remove((key, client.nick))
-        left = Outgoing(Left(client.nick, reason, self.now_ms(), message))
+        self._seq += 1
+        left = Outgoing(Left(client.nick, reason, self.now_ms(), message, self._seq))
         self._send_to_all(left, self._users.values())
+        self._remember(left, None, key)
         log.info("%s left (%s)", client.tag, reason)
 
+    # ---- the room's events -------------------------------------------------------
+
+    def _remember(self, outgoing: Outgoing, only, exclude) -> None:
+        """Keep a room event for users who may resume (none: nobody could ask for it)."""
+        if self._sessions:
+            self._log.append(_LogEntry(self._seq, outgoing, only, exclude,
+                                       self._monotonic()))
+        if self._store is not None:
+            self._store.note_seq(self._seq + 1)
+
     def _say(self, client: Client, command: Say) -> None:
-        if not client.may_send_message():
-            raise ProtocolError(errors.RATE_LIMITED,
-                                "Slow down: too many messages; this one was not sent.")
+        sender_key = nicks.key(client.nick)
+        if command.cid is not None:
+            original = self._recent.get((sender_key, command.cid))
+            if original is not None:
+                # A resend of a message we already delivered: confirm it to the sender only.
+                client.send(Outgoing(original))
+                return
+        if not client.admin:
+            self._check_may_speak(client, sender_key)
         text = clean_text(command.text, self.settings.max_message_chars)
         if command.to is None:
-            message = self._message(client.nick, None, text)
+            message = self._message(client, sender_key, None, text, command.cid)
             self._history.append(message)
             outgoing = Outgoing(message)
             self._send_to_all(outgoing, self._users.values())
+            self._remember(outgoing, None, None)
             return
         recipient = self._users.get(nicks.key(command.to))
         if recipient is None:
             raise ProtocolError(errors.NO_SUCH_USER, f"Nobody called {command.to} is online.")
-        outgoing = Outgoing(self._message(client.nick, recipient.nick, text))
+        message = self._message(client, sender_key, recipient.nick, text, command.cid)
+        outgoing = Outgoing(message)
         recipient.send(outgoing)
         if recipient is not client:
             client.send(outgoing)
+        self._remember(outgoing, (sender_key, nicks.key(recipient.nick)), None)
 
-    def _message(self, sender: str, to: str | None, text: str) -> Message:
-        message = Message(self._next_id, self.now_ms(), sender, to, text)
+    def _check_may_speak(self, client: Client, key: str) -> None:
+        if self._muted_all:
+            raise ProtocolError(errors.MUTED, "The teacher has muted the class: only admins "
+                                              "can write now. Your message was not sent.")
+        if key in self._muted:
+            raise ProtocolError(errors.MUTED, "The teacher has muted you; your message was "
+                                              "not sent.")
+        if self._slow:
+            now = self._monotonic()
+            last = self._last_said.get(key)
+            if last is not None and now - last < self._slow:
+                wait = max(1, round(self._slow - (now - last)))
+                raise ProtocolError(errors.RATE_LIMITED,
+                                    f"Slow mode: one message every {self._slow:g} s; "
+                                    f"wait {wait} s. This one was not sent.")
+        if not client.may_send_message():
+            raise ProtocolError(errors.RATE_LIMITED,
+                                "Slow down: too many messages; this one was not sent.")
+        if self._slow:
+            self._last_said[key] = self._monotonic()
+
+    def _message(self, client: Client, sender_key: str, to: str | None, text: str,
+                 cid: str | None) -> Message:
+        self._seq += 1
+        message = Message(self._next_id, self.now_ms(), client.nick, to, text, self._seq,
+                          cid, client.admin)
         self._next_id += 1
+        if cid is not None:
+            self._recent[(sender_key, cid)] = message
+        if self._store is not None:
+            self._store.add_message(message, sender_key)
         return message
 
+    def _forget_old_cids(self) -> None:
+        oldest = self.now_ms() - self._cid_memory() * 1000
+        recent = self._recent
+        while recent:
+            first = next(iter(recent))
+            if recent[first].ts >= oldest and len(recent) <= RECENT_CIDS_MAX:
+                return
+            del recent[first]
+
+    # ---- answers ---------------------------------------------------------------
+
     def _users_list(self, client: Client, command: AskUsers) -> None:
-        client.send(Outgoing(UserList(tuple(self._nicks), tuple(self.admins))))
+        client.send_answer(Outgoing(UserList(tuple(self._nicks), tuple(self.admins))))
 
     def _whoami(self, client: Client, command: AskWhoami) -> None:
         client.send(Outgoing(Identity(client.nick, client.admin)))
 
     def _logout(self, client: Client, command: Logout) -> None:
+        self._end_session(client)
         self._remove(client, "quit")
         client.send(Outgoing(Bye("logout")))
         client.close_after_output()
@@ -232,6 +534,8 @@ class ChatRoom:
     def _help(self, client: Client, command: Help) -> None:
         client.send(Outgoing(HelpText(HELP_LINES)))
 
+    # ---- the teacher -------------------------------------------------------------
+
     def _down(self, client: Client, command: Down) -> None:
         self._require_admin(client, "down server")
         reason = _clean_reason(command.reason)
@@ -240,14 +544,90 @@ class ChatRoom:
 
     def _kick(self, client: Client, command: Kick) -> None:
         self._require_admin(client, "kick")
-        target = self._users.get(nicks.key(command.nick))
-        if target is None:
-            raise ProtocolError(errors.NO_SUCH_USER, f"Nobody called {command.nick} is online.")
+        target = self._online(command.nick)
         reason = _clean_reason(command.reason) or None
-        log.info("%s kicks %s: %r", client.tag, target.tag, reason or "")
+        minutes = self.settings.ban_minutes if command.minutes is None else command.minutes
+        log.info("%s kicks %s for %g min: %r", client.tag, target.tag, minutes, reason or "")
+        if minutes > 0:
+            ban = BanRow(nicks.key(target.nick), target.nick, target.ip,
+                         self._clock() + minutes * 60, client.nick, reason)
+            self._bans.append(ban)
+            if self._store is not None:
+                self._store.save_ban(ban)
+        self._end_session(target)
         self._remove(target, "kicked", reason)
-        target.send(Outgoing(Bye("kicked", reason)))
+        target.send(Outgoing(Bye("kicked", reason, minutes)))
         target.close_after_output()
+
+    def _list_bans(self, client: Client, command: AskBans) -> None:
+        self._require_admin(client, "bans")
+        now = self._clock()
+        self._bans = [ban for ban in self._bans if ban.until > now]
+        client.send_answer(Outgoing(BanList(tuple(
+            Ban(b.nick, b.ip, int(b.until * 1000), b.by, b.reason) for b in self._bans))))
+
+    def _unban(self, client: Client, command: Unban) -> None:
+        self._require_admin(client, "unban")
+        wanted = command.nick.strip()
+        key = nicks.key(wanted)
+        lifted = [b for b in self._bans if b.nick_key == key or b.ip == wanted]
+        if not lifted:
+            raise ProtocolError(errors.NO_SUCH_USER, f"No ban for {wanted}.")
+        self._bans = [b for b in self._bans if b not in lifted]
+        for ban in lifted:
+            if self._store is not None:
+                self._store.delete_ban(ban.nick_key, ban.ip)
+        log.info("%s lifts the ban of %s", client.tag, wanted)
+        self._notice(client, f"The ban of {wanted} is lifted.")
+
+    def _mute(self, client: Client, command: Mute) -> None:
+        self._set_muted(client, command.nick, True)
+
+    def _unmute(self, client: Client, command: Unmute) -> None:
+        self._set_muted(client, command.nick, False)
+
+    def _set_muted(self, client: Client, nick: str | None, muted: bool) -> None:
+        self._require_admin(client, "mute" if muted else "unmute")
+        if nick is None:
+            self._muted_all = muted
+            text = (f"{client.nick} muted the class: only admins can write now." if muted
+                    else f"{client.nick} unmuted the class: everyone can write again.")
+            self._announce(text)
+            return
+        target = self._online(nick)
+        key = nicks.key(target.nick)
+        (self._muted.add if muted else self._muted.discard)(key)
+        verb = "muted" if muted else "unmuted"
+        target.send(Outgoing(Notice(f"{client.nick} {verb} you.", self.now_ms())))
+        self._announce(f"{client.nick} {verb} {target.nick}.")
+
+    def _slow_mode(self, client: Client, command: Slow) -> None:
+        self._require_admin(client, "slow")
+        self._slow = float(command.seconds)
+        self._last_said.clear()
+        self._announce(f"{client.nick} set slow mode: one message every {self._slow:g} s "
+                       "for each student." if self._slow
+                       else f"{client.nick} turned slow mode off.")
+
+    def _announce(self, text: str) -> None:
+        """A change of order: a sentence and the new state, to everyone."""
+        log.info("%s", text)
+        self._send_to_all(Outgoing(Notice(text, self.now_ms())), self._users.values())
+        self._send_to_all(Outgoing(RoomState(self._muted_nicks(), self._muted_all,
+                                             self._slow)), self._users.values())
+
+    def _muted_nicks(self) -> tuple[str, ...]:
+        return tuple(sorted((self._users[k].nick for k in self._muted),
+                            key=nicks.key))
+
+    def _notice(self, client: Client, text: str) -> None:
+        client.send(Outgoing(Notice(text, self.now_ms())))
+
+    def _online(self, nick: str) -> Client:
+        target = self._users.get(nicks.key(nick))
+        if target is None:
+            raise ProtocolError(errors.NO_SUCH_USER, f"Nobody called {nick} is online.")
+        return target
 
     def _require_admin(self, client: Client, what: str) -> None:
         if not client.admin:
@@ -255,4 +635,3 @@ class ChatRoom:
 
     def _refuse(self, client: Client, code: str, message: str) -> None:
         client.send(Outgoing(Error(code, message)))
-

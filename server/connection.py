@@ -30,6 +30,7 @@ class Connection:
     __slots__ = (
         "sock", "ip", "port", "nick", "admin", "dialect", "decoder", "output",
         "output_size", "reading", "writing", "closing", "closed", "overflowed", "deadline",
+        "session", "last_heard", "connected_at", "prompted", "allowance",
         "_bucket", "_settings", "_clock", "_dirty", "_max_output",
     )
 
@@ -48,6 +49,12 @@ class Connection:
         self.closed = False
         self.overflowed = False             # output passed the limit: check after a send
         self.deadline = clock() + settings.login_timeout   # for the login, then linger
+        self.session = None                 # the room's Session for a resumable login
+        self.connected_at = self.last_heard = clock()   # last_heard: for the heartbeat
+        self.prompted = False               # a silent newcomer was told what to type
+        # Bytes of big answers (welcome, user list) queued since the output was last
+        # empty: the server never drops a client for the size of its own answer.
+        self.allowance = 0
         self._bucket = (TokenBucket(settings.rate_limit, settings.rate_burst, clock())
                         if settings.rate_limit > 0 else None)
         self._settings = settings
@@ -64,13 +71,24 @@ class Connection:
         # Called once per recipient of every event: kept lean on purpose.
         if self.closing:
             return
+        self.queue(outgoing.json if self.dialect != TEXT else outgoing.encoded(TEXT))
+
+    def send_answer(self, outgoing: Outgoing) -> None:
+        """A welcome or a user list: however big, it never counts towards a drop."""
+        if self.closing:
+            return
         data = outgoing.json if self.dialect != TEXT else outgoing.encoded(TEXT)
+        self.allowance += len(data)
+        self.queue(data)
+
+    def queue(self, data: bytes) -> None:
+        """The one way bytes go into the output buffer."""
         output = self.output
         if not output:
             self._dirty.append(self)
         output.append(data)
         self.output_size += len(data)
-        if self.output_size > self._max_output and not self.overflowed:
+        if self.output_size > self._max_output + self.allowance and not self.overflowed:
             # Over the limit unless a send takes it: the loop checks after trying,
             # even while this connection waits to be writable.
             self.overflowed = True
@@ -112,6 +130,6 @@ def send_to_all(outgoing: Outgoing, connections) -> None:
             conn._dirty.append(conn)
         output.append(data)
         conn.output_size += size
-        if conn.output_size > conn._max_output and not conn.overflowed:
+        if conn.output_size > conn._max_output + conn.allowance and not conn.overflowed:
             conn.overflowed = True
             conn._dirty.append(conn)

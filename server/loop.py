@@ -17,7 +17,7 @@ from protocol.errors import ProtocolError
 from protocol.events import Bye, Error, Shutdown
 from protocol.framing import TooLong
 from protocol.json_codec import decode_command, decode_utf8
-from protocol.text_codec import parse_line
+from protocol.text_codec import PROMPT, parse_line
 from server.chat import ChatRoom
 from server.connection import Connection, send_to_all
 from server.outgoing import JSON, TEXT, Outgoing
@@ -38,9 +38,12 @@ _LINE_TOO_LONG = Outgoing(Error(errors.LINE_TOO_LONG,
 
 
 class ChatServer:
-    def __init__(self, settings: Settings, clock=time.monotonic):
+    """`store` (server/store.py) keeps the lesson across restarts; None keeps nothing."""
+
+    def __init__(self, settings: Settings, clock=time.monotonic, store=None):
         self.settings = settings
-        self.room = ChatRoom(settings, send_to_all=send_to_all)
+        self.store = store
+        self.room = ChatRoom(settings, send_to_all=send_to_all, store=store)
         self.connections: set[Connection] = set()
         self._clock = clock
         self._dirty: list[Connection] = []
@@ -75,6 +78,8 @@ class ChatServer:
             while True:
                 for key, mask in self.selector.select(TICK):
                     self._dispatch(key.data, mask)
+                # Kept before it is echoed: a message a client saw confirmed survives kill -9.
+                self.room.flush_store()
                 self._flush_dirty()
                 shutdown = self._shutdown_request or self.room.shutdown_request
                 if shutdown:
@@ -121,10 +126,7 @@ class ChatServer:
             _send_once(sock, full.encoded(None))
             sock.close()
             return
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass  # not a TCP socket (or already reset): nothing to tune
+        _tune(sock)
         conn = Connection(sock, address, self.settings, self._clock, self._dirty)
         self.connections.add(conn)
         self.selector.register(sock, selectors.EVENT_READ, conn)
@@ -155,6 +157,11 @@ class ChatServer:
         if not data:
             self._end_of_stream(conn)
             return
+        conn.last_heard = self._clock()
+        if conn.dialect is None:
+            first = data.lstrip()   # the first non-blank byte decides, even of half a line
+            if first:
+                conn.dialect = JSON if first[0] == 0x7B else TEXT  # 0x7B: "{"
         if conn.closing:
             return  # it was told goodbye: what it says now changes nothing
         for frame in conn.decoder.feed(data):
@@ -188,19 +195,15 @@ class ChatServer:
             conn.close_after_output()
 
     def _handle(self, conn: Connection, frame) -> None:
-        too_long = type(frame) is TooLong
-        if conn.dialect is None:
-            first = (frame.head if too_long else frame).lstrip()
-            if first:
-                conn.dialect = JSON if first[0] == 0x7B else TEXT  # 0x7B: "{"
-        if too_long:
+        if type(frame) is TooLong:
             conn.send(_LINE_TOO_LONG)
             return
         try:
             if conn.dialect == JSON:
                 command = decode_command(frame)
             else:
-                command = parse_line(decode_utf8(frame), logged_in=conn.nick is not None)
+                command = parse_line(decode_utf8(frame), logged_in=conn.nick is not None,
+                                     admin=conn.admin)
         except ProtocolError as refusal:
             conn.send(Outgoing(Error(refusal.code, refusal.message)))
             return
@@ -219,7 +222,7 @@ class ChatServer:
                 if not conn.writing:
                     self._flush(conn)
                 if conn.overflowed and not conn.closed:
-                    if conn.output_size > self.settings.max_output:
+                    if conn.output_size > self.settings.max_output + conn.allowance:
                         self._drop(conn)  # queues `left` for others: the next batch
                     else:
                         conn.overflowed = False
@@ -240,6 +243,7 @@ class ChatServer:
                     conn.writing = True
                     self._update_interest(conn)
                 return
+            conn.allowance = 0
         if conn.writing:
             conn.writing = False
             self._update_interest(conn)
@@ -286,13 +290,28 @@ class ChatServer:
             self._accept_paused_until = None
             self.selector.register(self.listener, selectors.EVENT_READ, _LISTENER)
             log.info("accepting connections again")
-        for conn in [c for c in self.connections if now >= c.deadline]:
-            if conn.closing:
-                self._close(conn, "disconnected")   # it would not take its last words
-            elif conn.nick is None:
-                log.info("%s: no login within %.0f s", conn.tag, self.settings.login_timeout)
-                conn.send(Outgoing(Bye("timeout")))
-                conn.close_after_output()
+        settings = self.settings
+        silent_since = now - settings.heartbeat_timeout
+        prompt_since = now - settings.prompt_after
+        for conn in list(self.connections):
+            if now >= conn.deadline:
+                if conn.closing:
+                    self._close(conn, "disconnected")   # it would not take its last words
+                elif conn.nick is None:
+                    log.info("%s: no login within %.0f s", conn.tag, settings.login_timeout)
+                    if conn.dialect is None:
+                        conn.dialect = TEXT  # it never said a word: a person at a terminal
+                    conn.send(Outgoing(Bye("timeout")))
+                    conn.close_after_output()
+            elif conn.session is not None and conn.last_heard < silent_since:
+                # A resumable client promised a heartbeat: silence means the link died.
+                log.info("%s: silent for %.0f s; taking the link for dead", conn.tag,
+                         now - conn.last_heard)
+                self._close(conn, "disconnected")
+            elif conn.dialect is None and not conn.prompted and conn.connected_at < prompt_since:
+                conn.prompted = True
+                conn.queue(_PROMPT)
+        self.room.tick()
         self._flush_dirty()
 
     # ---- the end ---------------------------------------------------------------
@@ -307,6 +326,7 @@ class ChatServer:
         for conn in list(self.connections):
             conn.send(notice)
             conn.close_after_output()
+        self.room.flush_store()
         self._flush_dirty()
         deadline = self._clock() + self.settings.shutdown_grace
         while self.connections and self._clock() < deadline:
@@ -323,6 +343,29 @@ class ChatServer:
         for sock in (self.listener, self._wakeup_reader, self._wakeup_writer):
             sock.close()
         self.selector.close()
+        if self.store is not None:
+            self.store.close()
+
+
+_PROMPT = (PROMPT + "\n").encode("utf-8")
+
+# TCP keepalive, so that a peer that vanished (no FIN, no RST) is found within about a
+# minute even when it never speaks: probes after 20 s of silence, every 10 s, 4 misses.
+# TCP_USER_TIMEOUT does the same while data waits unacknowledged.
+_KEEPALIVE = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)] + [
+    (socket.IPPROTO_TCP, getattr(socket, name), value)
+    for name, value in (("TCP_KEEPIDLE", 20), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 4),
+                        ("TCP_USER_TIMEOUT", 60_000))
+    if hasattr(socket, name)]
+
+
+def _tune(sock: socket.socket) -> None:
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for level, option, value in _KEEPALIVE:
+            sock.setsockopt(level, option, value)
+    except OSError:
+        pass  # not a TCP socket (or already reset): nothing to tune
 
 
 def _send_once(sock: socket.socket, data: bytes) -> None:

@@ -14,7 +14,10 @@ def test_fifth_wrong_password_closes_and_locks_the_address_for_the_window():
             assert guesser.closed_by_server()
         with Peer(server.port) as again:               # even the right one is refused now
             again.send({"type": "login", "nick": "eve", "password": "right"})
-            assert again.recv()["code"] == "bad_password"
+            refusal = again.recv()
+            assert refusal["code"] == "locked_out"   # a lock-out, not a wrong password
+            assert "locked for 1 more second" in refusal["message"]
+            assert refusal["until"] > time.time() * 1000
             assert again.closed_by_server()
         with Peer(server.port) as pupil:               # the same address may still chat
             assert pupil.login("pupil")["admin"] is False

@@ -59,7 +59,8 @@ def test_admin_kicks_with_a_reason(server, login):
     bob, carol = login("bob"), login("carol")
     teacher.recv(), teacher.recv(), bob.recv()
     teacher.send({"type": "kick", "nick": "BOB", "reason": "stop spamming"})
-    assert bob.recv() == {"type": "bye", "reason": "kicked", "message": "stop spamming"}
+    assert bob.recv() == {"type": "bye", "reason": "kicked", "message": "stop spamming",
+                          "minutes": 10}
     assert bob.closed_by_server()
     for peer in (teacher, carol):
         left = peer.recv()
@@ -73,9 +74,9 @@ def test_kick_without_reason_and_kick_of_nobody(server, login):
     teacher.send({"type": "kick", "nick": "ghost"})
     assert teacher.recv()["code"] == "no_such_user"
     teacher.send({"type": "kick", "nick": "bob"})
-    assert bob.recv() == {"type": "bye", "reason": "kicked"}
-    assert teacher.recv() | {"ts": 0} == {"type": "left", "nick": "bob", "reason": "kicked",
-                                          "ts": 0}
+    assert bob.recv() == {"type": "bye", "reason": "kicked", "minutes": 10}
+    assert teacher.recv() | {"ts": 0, "seq": 0} == {"type": "left", "nick": "bob",
+                                                    "reason": "kicked", "ts": 0, "seq": 0}
 
 
 def test_non_admins_may_not_kick_or_shut_down(server, login):
