@@ -16,7 +16,6 @@ import logging
 import secrets
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import Protocol
 
 from protocol import SERVER_NAME, errors, nicks
@@ -30,6 +29,7 @@ from protocol.messages import clean_text
 from protocol.text_codec import HELP_LINES
 from server.outgoing import Outgoing
 from server.settings import Settings
+from server.store import BanRow
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +83,6 @@ class Away:
 
     def close_after_output(self) -> None:
         pass
-
-
-@dataclass(frozen=True)
-class BanRow:
-    nick_key: str | None
-    nick: str | None
-    ip: str | None
-    until: float          # seconds since the epoch
-    by: str
-    reason: str | None
 
 
 class _LogEntry:
