@@ -2,35 +2,56 @@
 """Start the classroom chat server: `python run_server.py` (see --help)."""
 
 import argparse
+import ipaddress
 import logging
+import math
 import os
 import secrets
+import shlex
 import signal
+import socket
+import sqlite3
 import sys
+from datetime import datetime
+from pathlib import Path
 
+from server.datadir import database_path, default_data_dir, make_data_dir
 from server.lan import lan_addresses
 from server.loop import ChatServer
 from server.settings import Settings
+from server.store import Store, StoreError
 
 DEFAULTS = Settings()
+COMMAND = "python run_server.py"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A wrong option is one line on stderr and exit status 2, never a usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         description="Classroom LAN chat server. Students connect with run_client.py "
                     "or `nc HOST PORT`.")
     add = parser.add_argument
     add("--host", default=DEFAULTS.host, help="address to listen on (default: %(default)s, "
-        "every interface)")
-    add("--port", type=int, default=DEFAULTS.port, help="TCP port (default: %(default)s)")
-    add("--admin-password", default=os.environ.get("CHAT_ADMIN_PASSWORD", ""),
-        help="the admin password (default: $CHAT_ADMIN_PASSWORD, else a random one, printed)")
+        "every interface; 127.0.0.1 lets only this machine in)")
+    add("--port", type=int, default=DEFAULTS.port,
+        help="TCP port, 0 for any free one (default: %(default)s)")
+    add("--admin-password", default=None,
+        help="the admin password; visible to other users in `ps`, so prefer "
+             "$CHAT_ADMIN_PASSWORD (default: that variable, else the kept one, else a "
+             "random one, printed once and kept)")
     add("--history", type=int, default=DEFAULTS.history,
-        help="public messages kept for late joiners (default: %(default)s)")
+        help="public messages shown to late joiners (default: %(default)s)")
     add("--rate-limit", type=float, default=DEFAULTS.rate_limit,
-        help="messages a second each client may send, 0 for no limit (default: %(default)s)")
+        help="messages a second each student may send, 0 for no limit; admins are "
+             "exempt (default: %(default)s)")
     add("--rate-burst", type=int, default=DEFAULTS.rate_burst,
-        help="messages a client may send at once before the rate applies "
+        help="messages a student may send at once before the rate applies "
              "(default: %(default)s)")
     add("--max-clients", type=int, default=DEFAULTS.max_clients,
         help="open connections at most (default: %(default)s)")
@@ -44,9 +65,103 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="seconds a connection has to log in (default: %(default)s)")
     add("--shutdown-grace", type=float, default=DEFAULTS.shutdown_grace,
         help="seconds to deliver the shutdown notice (default: %(default)s)")
+    add("--heartbeat", type=float, default=DEFAULTS.heartbeat,
+        help="seconds between the pings of a resumable client; silence for "
+             f"{DEFAULTS.heartbeat_misses} of them ends its link (default: %(default)s)")
+    add("--resume-grace", type=float, default=DEFAULTS.resume_grace,
+        help="seconds a dropped user's nick and missed messages are kept for a resume "
+             "(default: %(default)s)")
+    add("--ban-minutes", type=float, default=DEFAULTS.ban_minutes,
+        help="minutes a kick keeps a student out unless the admin says otherwise "
+             "(default: %(default)s)")
+    add("--prompt-after", type=float, default=DEFAULTS.prompt_after,
+        help="seconds before a silent new connection is told what to type "
+             "(default: %(default)s)")
+    add("--data-dir", default=None,
+        help="folder where the lesson (history, bans, admin password) is kept "
+             f"(default: {default_data_dir()})")
+    add("--no-store", action="store_true",
+        help="keep nothing: every start is a fresh lesson")
+    add("--export", metavar="FILE",
+        help="write the kept lesson's public messages to FILE (HTML if it ends in "
+             ".html or .htm, else text) and exit")
+    add("--since", metavar="HH:MM",
+        help="with --export: only the messages since this time today")
+    add("--show-password", action="store_true",
+        help="print the kept admin password and exit")
     add("--log-level", default="info", choices=["debug", "info", "warning", "error"],
         help="how much to log (default: %(default)s)")
     return parser.parse_args(argv)
+
+
+# (option, the value's test, what it must be)
+_RULES = [
+    ("history", lambda v: v >= 0, "0 or more"),
+    ("rate_limit", lambda v: v >= 0, "0 (no limit) or more"),
+    ("rate_burst", lambda v: v >= 1, "1 or more"),
+    ("max_clients", lambda v: v >= 1, "1 or more"),
+    ("max_frame", lambda v: v >= 64, "64 or more"),
+    ("max_message", lambda v: v >= 1, "1 or more"),
+    ("max_output", lambda v: v >= 1024, "1024 or more"),
+    ("login_timeout", lambda v: v > 0, "more than 0"),
+    ("shutdown_grace", lambda v: v >= 0, "0 or more"),
+    ("heartbeat", lambda v: v > 0, "more than 0"),
+    ("resume_grace", lambda v: v >= 0, "0 or more"),
+    ("ban_minutes", lambda v: v >= 0, "0 (no ban) or more"),
+    ("prompt_after", lambda v: v > 0, "more than 0"),
+]
+
+
+def option_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options, in one line; None if nothing."""
+    if not 0 <= args.port <= 65535:
+        return f"--port must be between 0 and 65535 (0: any free port), not {args.port}"
+    for name, valid, wanted in _RULES:
+        value = getattr(args, name)
+        if not (math.isfinite(value) and valid(value)):
+            return f"--{name.replace('_', '-')} must be {wanted}, not {value:g}"
+    if args.no_store and (args.export or args.show_password or args.data_dir):
+        other = ("--export" if args.export else "--show-password" if args.show_password
+                 else "--data-dir")
+        return f"--no-store keeps nothing, so {other} makes no sense with it"
+    if args.since is not None:
+        if not args.export:
+            return "--since goes with --export"
+        try:
+            since_today(args.since)
+        except ValueError:
+            return f"--since wants a time of today as HH:MM, not {args.since!r}"
+    if args.export or args.show_password:
+        return None
+    return host_problem(args.host)
+
+
+def host_problem(host: str) -> str | None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+    except (socket.gaierror, UnicodeError):
+        return f"--host {host} is not an address or name this machine knows"
+    except OSError as error:
+        return (f"--host {host} is not an address of this machine ({error.strerror}); "
+                "use 0.0.0.0 to listen on every interface")
+    return None
+
+
+def since_today(hh_mm: str) -> int:
+    """HH:MM today, local time, as ms since the epoch."""
+    clock = datetime.strptime(hh_mm, "%H:%M").time()
+    return int(datetime.combine(datetime.now().date(), clock).timestamp() * 1000)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def raise_open_files_limit() -> None:
@@ -84,35 +199,123 @@ class StopOnSignal:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    problem = option_problem(args)
+    if problem:
+        print(f"run_server.py: {problem}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)-7s %(message)s",
                         datefmt="%Y-%m-%d %H:%M:%S")
-    password = args.admin_password or secrets.token_urlsafe(9)
+    data_dir = None if args.no_store else (
+        Path(args.data_dir).expanduser() if args.data_dir else default_data_dir())
+    # Said again in the banner's hints, so they work as printed.
+    data_option = f" --data-dir {shlex.quote(str(data_dir))}" if args.data_dir else ""
+    if args.export or args.show_password:
+        return read_kept(args, data_dir)
+    if data_dir is not None:
+        try:
+            make_data_dir(data_dir)
+        except OSError as error:
+            print(f"run_server.py: cannot write to the data folder {data_dir} "
+                  f"({error.strerror}); use --data-dir or --no-store", file=sys.stderr)
+            return 2
+    try:
+        store = Store(database_path(data_dir) if data_dir else None)
+    except StoreError as error:
+        print(f"Cannot keep the lesson: {error}", file=sys.stderr)
+        return 1
+    try:
+        return serve(args, store, data_dir, data_option)
+    finally:
+        store.close()
+
+
+def serve(args: argparse.Namespace, store: Store, data_dir: Path | None,
+          data_option: str) -> int:
+    password, origin = admin_password(args, store, data_dir is not None)
     settings = Settings(
         host=args.host, port=args.port, admin_password=password, history=args.history,
         rate_limit=args.rate_limit, rate_burst=args.rate_burst,
         max_clients=args.max_clients, max_frame=args.max_frame,
         max_message_chars=args.max_message, max_output=args.max_output,
-        login_timeout=args.login_timeout, shutdown_grace=args.shutdown_grace)
+        login_timeout=args.login_timeout, shutdown_grace=args.shutdown_grace,
+        heartbeat=args.heartbeat, resume_grace=args.resume_grace,
+        ban_minutes=args.ban_minutes, prompt_after=args.prompt_after, data_dir=data_dir)
     raise_open_files_limit()
     on_signal = StopOnSignal()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
     try:
-        server = ChatServer(settings)
+        server = ChatServer(settings, store=store)
     except OSError as error:
         print(f"Cannot listen on {args.host}:{args.port}: {error.strerror}. "
               f"Is another server running there? Try --port.", file=sys.stderr)
         return 1
+    except sqlite3.DatabaseError as error:
+        print(f"Cannot read the kept lesson in {data_dir} ({error}); move chat.sqlite3 "
+              "away to start afresh, or use --data-dir", file=sys.stderr)
+        return 1
     on_signal.attach(server)
-    print_banner(settings, server.port, generated=not args.admin_password)
+    print_banner(settings, server.port, generated=origin == "generated",
+                 kept_password=origin == "kept", data_option=data_option)
     server.serve_forever()
     logging.getLogger("server").info("server stopped")
     return 0
 
 
-def print_banner(settings: Settings, port: int, generated: bool) -> None:
+def admin_password(args: argparse.Namespace, store: Store, keeping: bool) -> tuple[str, str]:
+    """The password and where it came from: "given", "kept" or "generated"."""
+    if args.admin_password:
+        print("Warning: a password on the command line is visible to other users of this "
+              "machine (in `ps`); prefer the CHAT_ADMIN_PASSWORD environment variable.",
+              file=sys.stderr)
+        return args.admin_password, "given"
+    if os.environ.get("CHAT_ADMIN_PASSWORD"):
+        return os.environ["CHAT_ADMIN_PASSWORD"], "given"
+    kept = store.admin_password()
+    if kept:
+        return kept, "kept"
+    password = secrets.token_urlsafe(9)
+    if keeping:
+        store.set_admin_password(password)
+    return password, "generated"
+
+
+def read_kept(args: argparse.Namespace, data_dir: Path) -> int:
+    """--export and --show-password: read the kept lesson (a server may be running)."""
+    try:
+        store = Store(database_path(data_dir), read_only=True)
+    except StoreError as error:
+        print(f"run_server.py: {error}", file=sys.stderr)
+        return 1
+    try:
+        if args.show_password:
+            password = store.admin_password()
+            if password is None:
+                print(f"run_server.py: no admin password is kept in {data_dir} (it was "
+                      "given with CHAT_ADMIN_PASSWORD or --admin-password)", file=sys.stderr)
+                return 1
+            print(password)
+            return 0
+        target = Path(args.export).expanduser()
+        fmt = "html" if target.suffix.lower() in (".html", ".htm") else "text"
+        since = since_today(args.since) if args.since else None
+        try:
+            count = store.export_transcript(target, fmt, since)
+        except OSError as error:
+            print(f"run_server.py: cannot write {target} ({error.strerror})", file=sys.stderr)
+            return 1
+        print(f"Wrote {count} public message{'' if count == 1 else 's'} to {target}")
+        return 0
+    finally:
+        store.close()
+
+
+def print_banner(settings: Settings, port: int, generated: bool, kept_password: bool = False,
+                 data_option: str = "") -> None:
     print(f"Classroom chat server listening on {settings.host}:{port}")
+    if generated:
+        print(f"Admin password (generated): {settings.admin_password}")
     if settings.host in ("0.0.0.0", "::", ""):
         addresses = lan_addresses()
         if addresses:
@@ -122,8 +325,20 @@ def print_banner(settings: Settings, port: int, generated: bool) -> None:
         else:
             print("No LAN address found: only this machine can connect "
                   f"(localhost port {port}).")
-    if generated:
-        print(f"Admin password (generated): {settings.admin_password}")
+    elif is_loopback(settings.host):
+        print(f"Only this machine can connect ({settings.host} is a loopback address). "
+              "To let the class in, start with --host 0.0.0.0")
+    if settings.data_dir is None:
+        print("Nothing is kept: the history, bans and password end with this run "
+              "(--no-store).")
+    else:
+        print(f"The lesson is kept in {settings.data_dir}; export it with: "
+              f"{COMMAND}{data_option} --export lesson.html")
+        if generated:
+            print("The admin password is kept there too: the next start uses it again.")
+        elif kept_password:
+            print(f"Admin password: kept in {settings.data_dir}; show it with: "
+                  f"{COMMAND}{data_option} --show-password")
     print("Stop with Ctrl+C; everyone is told the server is going down.", flush=True)
 
 

@@ -16,6 +16,7 @@ database for as long as it is open. `Store(path, read_only=True)` (for --export 
 --show-password) reads without that lock, so it works while a server runs.
 """
 
+import contextlib
 import html
 import logging
 import os
@@ -129,6 +130,10 @@ class Store:
                                  f"server (schema {version}, this one knows {SCHEMA_VERSION}):"
                                  " update this copy, or use --data-dir for another folder")
             if not read_only:
+                if path is not None and os.name == "posix":
+                    # It holds the admin password and private messages.
+                    with contextlib.suppress(OSError):
+                        os.chmod(path, 0o600)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 if version == 0:
@@ -256,11 +261,15 @@ class Store:
     # ---- the end -------------------------------------------------------------------
 
     def close(self) -> None:
+        """Flushes first. A second close does nothing."""
+        if self._db is None:
+            return
         try:
             self._retry_at = 0.0
             self.flush()
         finally:
             self._db.close()
+            self._db = None
             self._unlock()
 
     def _unlock(self) -> None:
