@@ -288,7 +288,18 @@ class _transaction:
         self.db.execute("BEGIN")
 
     def __exit__(self, kind, error, trace):
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None:
+            try:
+                self.db.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                self._roll_back()
+                raise
+        self._roll_back()
+
+    def _roll_back(self) -> None:
+        if self.db.in_transaction:     # SQLite may have rolled back already (disk full)
+            self.db.execute("ROLLBACK")
 
 
 def _message(row) -> Message:

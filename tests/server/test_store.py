@@ -169,6 +169,36 @@ def test_kill_9_loses_at_most_the_unflushed_pass(db):
     store.close()
 
 
+class FailingCommits:
+    """Stands in for the connection: COMMIT fails as on a full disk."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def __getattr__(self, name):
+        return getattr(self.db, name)
+
+    def execute(self, statement, *args):
+        if statement == "COMMIT":
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.db.execute(statement, *args)
+
+
+def test_a_refused_write_keeps_the_chat_going_and_is_tried_again(db, monkeypatch):
+    monkeypatch.setattr("server.store.FAILED_FLUSH_PAUSE", 0.0)
+    store = opened(db)
+    real = store._db
+    store._db = FailingCommits(real)
+    store.add_message(msg(1), "alice")
+    store.flush()                                   # logged, not raised
+    assert not real.in_transaction
+    store._db = real
+    store.add_message(msg(2), "alice")
+    store.flush()
+    store.close()
+    assert [m.id for m in opened(db).load(50, 600).history] == [1, 2]
+
+
 def test_close_flushes_what_is_queued(db):
     store = opened(db)
     store.add_message(msg(1), "alice")
