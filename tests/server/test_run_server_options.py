@@ -228,3 +228,32 @@ def test_a_real_start_keeps_the_password_and_a_second_server_is_refused(tmp_path
     output, _ = process.communicate(timeout=10)
     assert password not in output
     assert "--show-password" in output
+
+
+def test_a_real_lesson_survives_sigterm_and_kill_9_and_exports(tmp_path):
+    from tests.support import Peer
+    data = str(tmp_path / "lesson")
+    process, port = start_server_process("--data-dir", data, "--admin-password", "pw")
+    with Peer(port) as alice, Peer(port) as bob:
+        alice.login("alice")
+        bob.login("bob")
+        alice.send({"type": "msg", "text": "before <SIGTERM>"})
+        assert alice.expect("msg")["id"] == 1
+        alice.send({"type": "msg", "to": "bob", "text": "psst"})
+        assert alice.expect("msg")["id"] == 2
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+    process, port = start_server_process("--data-dir", data, "--admin-password", "pw")
+    with Peer(port) as carol:
+        welcome = carol.login("carol")
+        assert [m["text"] for m in welcome["history"]] == ["before <SIGTERM>"]
+        carol.send({"type": "msg", "text": "before kill -9"})
+        assert carol.expect("msg")["id"] == 3                  # ids go on counting
+    process.kill()                                             # echoed, so already kept
+    process.wait(timeout=10)
+    out = tmp_path / "lesson.txt"
+    result = run("--data-dir", data, "--export", str(out))
+    assert result.stdout == f"Wrote 2 public messages to {out}\n"
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[1].endswith("] alice: before <SIGTERM>")
+    assert lines[2].endswith("] carol: before kill -9")
