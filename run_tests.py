@@ -2,7 +2,8 @@
 """Install what the tests need, then run them all: `python run_tests.py [pytest args]`.
 
 Installs the test-only Python packages (requirements-test.txt) into this Python and,
-on Linux, the Xvfb virtual screen the GUI tests open their windows on.
+on Linux, the Debian packages the tests use (the Xvfb virtual screen the GUI tests open
+their windows on, Unicode's data files).
 """
 
 import shutil
@@ -30,16 +31,23 @@ def install_python_packages() -> None:
          "-r", str(ROOT / "requirements-test.txt")])
 
 
-def install_xvfb() -> None:
-    if shutil.which("Xvfb") or not sys.platform.startswith("linux"):
+# Debian packages the tests use: the virtual screen for the GUI tests, and Unicode's data
+# files the look-alike table is checked against (tools/make_confusables.py --check).
+DEBIAN_PACKAGES = {"xvfb": lambda: shutil.which("Xvfb"),
+                   "unicode-data": lambda: Path("/usr/share/unicode/Scripts.txt").exists()}
+
+
+def install_debian_packages() -> None:
+    missing = [name for name, present in DEBIAN_PACKAGES.items() if not present()]
+    if not missing or not sys.platform.startswith("linux"):
         return
     if not shutil.which("apt-get"):
-        sys.exit("run_tests: the GUI tests need Xvfb; install it with your package manager "
-                 "(the package is usually called xvfb) and run again.")
+        sys.exit(f"run_tests: the tests need {', '.join(missing)}; install them with your "
+                 "package manager (the GUI tests need Xvfb) and run again.")
     sudo = [] if _is_root() else ["sudo"]
-    step("installing Xvfb for the GUI tests (apt-get)")
+    step(f"installing {', '.join(missing)} for the tests (apt-get)")
     run(sudo + ["apt-get", "update", "-qq"])
-    run(sudo + ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "xvfb"])
+    run(sudo + ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing])
 
 
 def _is_root() -> bool:
@@ -49,7 +57,7 @@ def _is_root() -> bool:
 
 def main() -> int:
     install_python_packages()
-    install_xvfb()
+    install_debian_packages()
     step("running the tests")
     args = sys.argv[1:] or ["tests"]
     return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT).returncode

@@ -33,8 +33,6 @@ from server.store import BanRow
 
 log = logging.getLogger(__name__)
 
-_skeleton = getattr(nicks, "skeleton", nicks.key)   # TEMP until nicks.skeleton lands
-
 EVENT_LOG_MAX = 50_000        # room events kept for resuming clients, at most
 RECENT_CIDS_MAX = 50_000      # (sender, cid) pairs remembered for exactly-once, at most
 
@@ -196,7 +194,7 @@ class ChatRoom:
         self._bans = [BanRow(b.nick_key, b.nick, b.ip, b.until, b.by, b.reason)
                       for b in saved.bans if b.until > now]
         for nick in saved.admin_nicks:
-            self._admin_skeletons[_skeleton(nick)] = nick
+            self._admin_skeletons[nicks.skeleton(nick)] = nick
 
     def _cid_memory(self) -> float:
         # Long enough for any resend: the link's death, the grace, and a restart.
@@ -289,7 +287,7 @@ class ChatRoom:
         if key in self._users:
             raise ProtocolError(errors.NICK_TAKEN,
                                 f"The nickname {nick} is taken; choose another.")
-        skeleton = _skeleton(nick)
+        skeleton = nicks.skeleton(nick)
         twin = self._skeletons.get(skeleton)
         if twin is not None:
             raise ProtocolError(errors.NICK_TAKEN,
@@ -383,10 +381,10 @@ class ChatRoom:
         position = bisect.bisect_left(self._sorted, (key, nick))
         self._sorted.insert(position, (key, nick))
         self._nicks.insert(position, nick)
-        self._skeletons[_skeleton(nick)] = key
+        self._skeletons[nicks.skeleton(nick)] = key
         if admin:
             bisect.insort(self._sorted_admins, (key, nick))
-            skeleton = _skeleton(nick)
+            skeleton = nicks.skeleton(nick)
             if skeleton not in self._admin_skeletons:
                 self._admin_skeletons[skeleton] = nick
                 if self._store is not None:
@@ -413,7 +411,7 @@ class ChatRoom:
         position = bisect.bisect_left(self._sorted, (key, client.nick))
         del self._sorted[position]
         del self._nicks[position]
-        self._skeletons.pop(_skeleton(client.nick), None)
+        self._skeletons.pop(nicks.skeleton(client.nick), None)
         self._muted.discard(key)
         self._last_said.pop(key, None)
         if client.admin:

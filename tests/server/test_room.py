@@ -286,3 +286,39 @@ def test_an_admins_lines_are_marked(room):
     room.handle(ann, Say("ok"))
     first, second = ann.take()
     assert first["admin"] is True and "admin" not in second
+
+
+def test_look_alikes_of_people_online_and_of_the_teacher_are_refused(room):
+    teacher, _ = log_in(room, "Teacher", password="pw")
+    log_in(room, "Mr.Smith", password="pw")
+    # All-Cyrillic look-alikes (one script, so only the skeleton can tell).
+    for nick, who in [("Теасһег", "Teacher"), ("TEACHER", None)]:
+        fake = FakeClient("10.0.0.66")
+        room.handle(fake, Login(nick))
+        refusal = fake.take()[0]
+        assert refusal["code"] == "nick_taken", nick
+        if who:
+            assert who in refusal["message"]
+    ann, _ = log_in(room, "papa")
+    fake = FakeClient()
+    room.handle(fake, Login("рара"))                      # Cyrillic р, а
+    assert fake.take()[0]["code"] == "nick_taken"
+    for nick in ("Тeacher", "Мr.Smith"):                  # one Cyrillic letter among Latin
+        fake = FakeClient()
+        room.handle(fake, Login(nick))
+        refusal = fake.take()[0]
+        assert refusal["code"] == "nick_invalid" and "one alphabet" in refusal["message"]
+    mixed = FakeClient()
+    room.handle(mixed, Login("Tеаcher2"))                 # Latin with Cyrillic е, а
+    assert mixed.take()[0]["code"] == "nick_invalid"
+
+
+def test_the_teachers_nick_stays_the_teachers_after_they_leave(room):
+    teacher, _ = log_in(room, "Teacher", password="pw")
+    room.handle(teacher, Logout())
+    student = FakeClient("10.0.0.5")
+    room.handle(student, Login("teacher"))
+    refusal = student.take()[0]
+    assert refusal["code"] == "nick_taken" and "an admin's nickname" in refusal["message"]
+    back, welcome = log_in(room, "Teacher", password="pw")   # the password takes it back
+    assert welcome["admin"] is True
