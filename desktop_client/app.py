@@ -7,25 +7,33 @@ never freeze the window.
 """
 
 import logging
+import math
 import queue
+import time
 import tkinter
 from tkinter import ttk
 from typing import Optional
 
-from protocol.events import Error, Login, Logout, Welcome
+from protocol.events import Logout
+from protocol.text_codec import clock
 from desktop_client import config, theme, textsafe
 from desktop_client.connect_dialog import ConnectDialog
+from desktop_client.lifecycle import RETRYING, Phase
 from desktop_client.net import Connection
-from desktop_client.panes import BannerBar, HeaderBar, InputBar, MessagePane, ReasonDialog, UserPane
+from desktop_client.panes import (
+    BannerBar, BansDialog, HeaderBar, InputBar, MessagePane, PasswordDialog, ReasonDialog,
+    SlowDialog, UserPane,
+)
 from desktop_client.presenter import (
-    CONNECTING, LOST, OFFLINE, Banner, Presenter, error_line, login_error_text,
+    DEFAULT_KICK_MINUTES, REFUSED, AskPassword, CloseLink, DialogError, Presenter, Restore,
+    Retry, Send, SendLater, ShowBans, error_line,
 )
 
 log = logging.getLogger(__name__)
 
 PUMP_MS = 30          # how often the queue is drained when idle
 BATCH = 200           # events per drain; the rest waits for the next round
-RETRY_DELAYS = (1, 2, 4, 8, 15, 30)   # seconds between reconnect attempts
+TICK_MS = 200         # the heartbeat's and the retry countdown's clock
 LOGOUT_WAIT = 1.0     # seconds the window waits for a clean logout when closed
 
 
@@ -40,14 +48,14 @@ class ChatApp:
         self.events: queue.Queue = queue.Queue()
         self.presenter = Presenter()
         self.connection: Optional[Connection] = None
-        self.password: Optional[str] = None
         self.reason_dialog: Optional[ReasonDialog] = None
+        self.slow_dialog: Optional[SlowDialog] = None
+        self.bans_dialog: Optional[BansDialog] = None
+        self.password_dialog: Optional[PasswordDialog] = None
+        self.user_menu: Optional[tkinter.Menu] = None
         self._in_chat = False
-        self._login_refused = False
         self._users_version = -1
-        self._retry_index = 0
-        self._retry_job = None
-        self._retry_at = 0
+        self._retry_at: Optional[float] = None    # monotonic time of the next attempt
         self._closed = False
 
         root.title("ClassChat")
@@ -64,6 +72,11 @@ class ChatApp:
         self._build_chat()
         self.dialog.focus_first_empty()
         self._pump_job = root.after(PUMP_MS, self.pump)
+        self._tick_job = root.after(TICK_MS, self.tick)
+
+    @property
+    def password(self) -> Optional[str]:
+        return self.presenter.password
 
     def _build_chat(self) -> None:
         chat = self.chat = ttk.Frame(self.root)
@@ -80,10 +93,15 @@ class ChatApp:
         body.rowconfigure(0, weight=1)
         self.messages = MessagePane(body, self.fonts)
         self.messages.grid(row=0, column=0, sticky="nsew")
-        self.users = UserPane(body, self.fonts, self.pick, self.ask_kick, self.ask_down)
-        self.users.grid(row=0, column=1, rowspan=2, sticky="nsew", padx=(12, 0))
+        self.users = UserPane(body, self.fonts, self.pick, self.ask_kick, self.ask_down,
+                              on_menu=self.show_user_menu, on_mute_class=self.toggle_class_mute,
+                              on_slow=self.ask_slow, on_bans=self.ask_bans)
+        self.users.grid(row=0, column=1, rowspan=3, sticky="nsew", padx=(12, 0))
+        self.room = ttk.Label(body, text="", style="Room.TLabel", padding=(0, 6, 0, 0))
+        self.room.grid(row=1, column=0, sticky="w")
+        self.room.grid_remove()
         self.input = InputBar(body, self.send_typed)
-        self.input.grid(row=1, column=0, sticky="we")
+        self.input.grid(row=2, column=0, sticky="we")
         self.status = ttk.Label(chat, text="", style="Status.TLabel", padding=(14, 0, 14, 6))
         self.status.grid(row=3, column=0, sticky="we")
 
@@ -92,53 +110,45 @@ class ChatApp:
     def connect(self, host: str, port: int, nick: str, password: Optional[str]) -> None:
         """Start connecting (from the dialog or the command line); never blocks."""
         self.settings = config.Settings(host, port, nick)
-        self.password = password
         if not self._in_chat:
             self.dialog.host.set(host)
             self.dialog.port.set(str(port))
             self.dialog.nick.set(nick)
             self.dialog.password.set(password or "")
             self.dialog.set_busy(True)
-        self._open_connection()
+        self._open_connection(self.presenter.connecting(nick, password))
 
-    def _open_connection(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-        self._login_refused = False
-        self.presenter.connecting()
+    def _open_connection(self, login) -> None:
+        self._drop_connection()
         self.connection = Connection(self.settings.host, self.settings.port, self.events)
-        self.connection.start(Login(self.settings.nick, self.password))
+        self.connection.start(login)
+
+    def _drop_connection(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            connection.close()
 
     def reconnect_now(self) -> None:
-        self._cancel_retry()
-        if self.presenter.me:
-            # Keep the spelling the server gave us last time.
-            self.settings.nick = self.presenter.me
-        self.banner.show("lost", "Connecting again…")
-        self.banner.reconnect_button.state(["disabled"])
-        self._open_connection()
-
-    def _schedule_retry(self) -> None:
-        delay = RETRY_DELAYS[min(self._retry_index, len(RETRY_DELAYS) - 1)]
-        self._retry_index += 1
-        self._retry_at = delay
-        self._countdown()
-
-    def _countdown(self) -> None:
-        if self._retry_at <= 0:
-            self._retry_job = None
-            self.reconnect_now()
+        """The Reconnect button, or the end of a countdown."""
+        p = self.presenter
+        if p.state not in RETRYING and p.state != REFUSED:
             return
-        text = self.presenter.banner.text if self.presenter.banner else "Disconnected."
-        self.banner.show("lost", f"{text} Trying again in {self._retry_at} s…")
-        self.banner.reconnect_button.state(["!disabled"])
-        self._retry_at -= 1
-        self._retry_job = self.root.after(1000, self._countdown)
+        self._retry_at = None
+        self.banner.show(p.banner.kind if p.banner else "lost", "Connecting again…")
+        self.banner.reconnect_button.state(["disabled"])
+        self._open_connection(p.attempt())
 
-    def _cancel_retry(self) -> None:
-        if self._retry_job is not None:
-            self.root.after_cancel(self._retry_job)
-            self._retry_job = None
+    def _schedule_retry(self, seconds: float) -> None:
+        self._retry_at = time.monotonic() + seconds
+        self._show_countdown()
+
+    def _show_countdown(self) -> None:
+        p = self.presenter
+        if self._retry_at is None or not p.banner:
+            return
+        left = max(1, math.ceil(self._retry_at - time.monotonic()))
+        self.banner.show(p.banner.kind, f"{p.banner.text} Next try in {left} s.")
+        self.banner.reconnect_button.state(["!disabled"])
 
     # ---- the pump: network events -> screen ---------------------------------------------
 
@@ -160,6 +170,7 @@ class ChatApp:
                     log.exception("could not show %r", payload)
                     lines.append(error_line("The server sent something this client "
                                             "cannot show; it was skipped."))
+                lines.extend(self._carry_out(self.presenter.effects()))
             if lines:
                 self.messages.add(lines)
             if handled:
@@ -172,91 +183,142 @@ class ChatApp:
     def _network(self, kind: str, payload) -> list:
         presenter = self.presenter
         if kind == "event":
-            if presenter.state == CONNECTING:
-                if isinstance(payload, Welcome):
-                    return self._logged_in(payload)
-                if isinstance(payload, Error):
-                    return self._login_failed(login_error_text(payload), retry=False)
+            presenter.heard()
             return presenter.apply(payload)
-        if kind == "failed":
-            return self._login_failed(payload, retry=True)
-        if kind == "closed":
-            if presenter.state == CONNECTING:
-                if not self._login_refused:
-                    self._login_failed("The server closed the connection before the login "
-                                       "finished.", retry=True)
-                return []
-            lines = presenter.connection_lost(payload)
-            if presenter.banner and presenter.banner.auto_retry and presenter.state == LOST:
-                self._schedule_retry()
-            return lines
+        if kind in ("failed", "closed"):
+            self.connection = None
+            return presenter.link_ended(payload or "")
         return []
 
-    def _logged_in(self, welcome: Welcome) -> list:
-        lines = self.presenter.apply(welcome)
-        self._retry_index = 0
-        self._cancel_retry()
-        if self.remember:
-            config.save(config.Settings(self.settings.host, self.settings.port, welcome.nick))
-        if not self._in_chat:
-            self._in_chat = True
-            self.dialog.grid_remove()
-            self.chat.grid(row=0, column=0, sticky="nsew")
-        self.input.set_enabled(True)
-        self.input.entry.focus_set()
+    def tick(self) -> None:
+        """The heartbeat (ping, or give up on a silent link) and the retry countdown."""
+        if self._closed:
+            return
+        try:
+            lines = self.presenter.tick()
+            lines += self._carry_out(self.presenter.effects())
+            if lines:
+                self.messages.add(lines)
+            if self._retry_at is not None:
+                if time.monotonic() >= self._retry_at:
+                    self.reconnect_now()
+                else:
+                    self._show_countdown()
+            if lines or self.presenter.state != Phase.ONLINE:
+                self.refresh()
+        finally:
+            if not self._closed:
+                self._tick_job = self.root.after(TICK_MS, self.tick)
+
+    def _carry_out(self, effects) -> list:
+        """Do what the presenter decided. Returns lines to show."""
+        lines = []
+        for effect in effects:
+            if isinstance(effect, Send):
+                self._send(effect.command)
+            elif isinstance(effect, SendLater):
+                self.root.after(int(effect.seconds * 1000), self._resend, effect.cid)
+            elif isinstance(effect, Restore):
+                self.input.restore(effect.text)
+            elif isinstance(effect, CloseLink):
+                self._drop_connection()
+            elif isinstance(effect, Retry):
+                self._schedule_retry(effect.seconds)
+            elif isinstance(effect, DialogError):
+                self._back_to_dialog(effect.text)
+            elif isinstance(effect, AskPassword):
+                self.ask_password(effect.text)
+            elif isinstance(effect, ShowBans):
+                if self.bans_dialog is not None and self.bans_dialog.winfo_exists():
+                    self.bans_dialog.show(effect.bans)
         return lines
 
-    def _login_failed(self, text: str, retry: bool) -> list:
-        self._login_refused = True
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
-        if not self._in_chat:
-            self.presenter.state = OFFLINE
-            self.dialog.show_error(text)
-            self.dialog.focus_first_empty()
-            return []
-        # A reconnect attempt failed: keep trying while the server is simply not there;
-        # a refused login (say, the nick was taken meanwhile) waits for the student.
-        self.presenter.state = LOST
-        if retry:
-            self.presenter.banner = Banner(LOST, text, auto_retry=True)
-            self._schedule_retry()
-        else:
-            self.presenter.banner = Banner(LOST, f"Could not log in again: {text}",
-                                           auto_retry=False)
-            self.banner.show("lost", self.presenter.banner.text)
-            self.banner.reconnect_button.state(["!disabled"])
-        return []
+    def _resend(self, cid: str) -> None:
+        if not self._closed:
+            self._carry_out(self.presenter.resend(cid))
+
+    def _back_to_dialog(self, text: str) -> None:
+        self._drop_connection()
+        self.dialog.show_error(text)
+        self.dialog.focus_first_empty()
+
+    def ask_password(self, text: str) -> None:
+        if self.password_dialog is not None and self.password_dialog.winfo_exists():
+            self.password_dialog.destroy()
+        self.password_dialog = PasswordDialog(
+            self.root, text, on_retry=lambda pw: self._retry_login(pw or None),
+            on_student=lambda: self._retry_login(None), on_quit=self.close)
+
+    def _retry_login(self, password: Optional[str]) -> None:
+        self._retry_at = None
+        self._open_connection(self.presenter.retry_with(password))
+        self.refresh()
 
     # ---- what the student does ----------------------------------------------------------
 
     def send_typed(self, raw: str) -> bool:
         """Enter in the input box. Returns True when the box should be emptied."""
-        if not self.presenter.online:
+        if not self.presenter.can_type:
             return False
         result = self.presenter.read_input(raw)
         if result.lines:
             self.messages.add(result.lines)
         if result.command is not None:
-            self.connection.send(result.command)
+            self._send(result.command)
         if result.quit:
             self.root.after(50, self.close)
+        self.refresh()
         return result.clear
 
     def pick(self, nick: Optional[str]) -> None:
         self.presenter.select_recipient(nick)
         self.refresh()
-        if self._in_chat and self.presenter.online:
+        if self._in_chat and self.presenter.can_type:
             self.input.entry.focus_set()
 
-    def ask_kick(self) -> None:
-        nick = self.presenter.recipient
+    # ---- the teacher's order ---------------------------------------------------------------
+
+    def show_user_menu(self, nick: Optional[str], x: int, y: int) -> None:
+        menu = self.build_user_menu(nick)
+        if menu is not None:
+            menu.tk_popup(x, y)
+
+    def build_user_menu(self, nick: Optional[str]) -> Optional[tkinter.Menu]:
+        """The admin's right-click menu for `nick` (None: the class only)."""
+        p = self.presenter
+        if not (p.admin and p.online):
+            return None
+        if self.user_menu is not None:
+            self.user_menu.destroy()
+        menu = self.user_menu = tkinter.Menu(self.root, tearoff=False)
+        if nick is not None and not p.is_me(nick):
+            muted = p.is_muted(nick)
+            menu.add_command(label=f"Kick {nick}…", command=lambda: self.ask_kick(nick))
+            menu.add_command(label=f"Unmute {nick}" if muted else f"Mute {nick}",
+                             command=lambda: self._send(p.mute_command(nick, not muted)))
+            menu.add_separator()
+        menu.add_command(label="Unmute the class" if p.muted_all else "Mute the class",
+                         command=self.toggle_class_mute)
+        menu.add_command(label="Slow mode…", command=self.ask_slow)
+        menu.add_command(label="Bans…", command=self.ask_bans)
+        return menu
+
+    def menu_labels(self) -> list:
+        menu = self.user_menu
+        if menu is None:
+            return []
+        return [menu.entrycget(i, "label") if menu.type(i) == "command" else "—"
+                for i in range(menu.index("end") + 1)]
+
+    def ask_kick(self, nick: Optional[str] = None) -> None:
+        nick = nick or self.presenter.recipient
         if not (self.presenter.admin and nick):
             return
         self.reason_dialog = ReasonDialog(
             self.root, "Remove user", f"Remove {nick} from the chat?", "Remove",
-            lambda reason: self._send(self.presenter.kick_command(nick, reason)))
+            lambda reason, minutes: self._send(
+                self.presenter.kick_command(nick, reason, minutes)),
+            minutes=DEFAULT_KICK_MINUTES)
 
     def ask_down(self) -> None:
         if not self.presenter.admin:
@@ -265,6 +327,27 @@ class ChatApp:
             self.root, "Shut down server",
             "Shut the chat server down for everyone? All students will be disconnected.",
             "Shut down", lambda reason: self._send(self.presenter.down_command(reason)))
+
+    def toggle_class_mute(self) -> None:
+        if self.presenter.admin:
+            self._send(self.presenter.class_mute_command())
+
+    def ask_slow(self) -> None:
+        if self.presenter.admin:
+            self.slow_dialog = SlowDialog(
+                self.root, self.presenter.slow,
+                lambda seconds: self._send(self.presenter.slow_command(seconds)))
+
+    def ask_bans(self) -> None:
+        if not self.presenter.admin:
+            return
+        if self.bans_dialog is None or not self.bans_dialog.winfo_exists():
+            self.bans_dialog = BansDialog(self.root, self._lift_ban, describe_ban)
+        self._send(self.presenter.bans_command())
+
+    def _lift_ban(self, ban) -> None:
+        self._send(self.presenter.unban_command(ban))
+        self._send(self.presenter.bans_command())
 
     def _send(self, command) -> None:
         if self.connection is not None and self.presenter.online:
@@ -286,6 +369,8 @@ class ChatApp:
     def refresh(self) -> None:
         p = self.presenter
         self.root.title(p.title())
+        if p.online and not self._in_chat:
+            self._enter_chat()
         if not self._in_chat:
             return
         if (p.users_version, p.online) != self._users_version:
@@ -293,9 +378,14 @@ class ChatApp:
             self.users.show_users(p.user_rows(), p.recipient, len(p.users), p.online)
         else:
             self.users.select(p.recipient)
-        self.users.show_admin(p.admin, p.recipient is not None, p.online)
+        self.users.show_admin(p.admin, p.recipient is not None, p.online, p.muted_all)
         self.input.show_recipient(p.recipient_label(), p.recipient is not None)
-        self.input.set_enabled(p.online)
+        self.input.show_hint(p.input_hint())
+        self.input.set_enabled(p.can_type)
+        self.input.show_note(p.waiting_note())
+        room = p.room_line() if p.online else ""
+        self.room.configure(text=room)
+        (self.room.grid if room else self.room.grid_remove)()
         where = f"{self.settings.host}:{self.settings.port}"
         if p.online:
             role = " · admin" if p.admin else ""
@@ -304,12 +394,25 @@ class ChatApp:
         else:
             self.header.show(f"ClassChat — {p.me}", "offline")
             self.status.configure(text=f"Not connected ({where})")
-        if p.banner and p.online is False:
-            if self._retry_job is None and p.state != CONNECTING:
-                self.banner.show(p.banner.kind, p.banner.text)
+        if p.banner and not p.online:
+            if self._retry_at is None and self.connection is None:
+                self.banner.show(p.banner.kind, p.banner.text, p.banner.can_reconnect)
                 self.banner.reconnect_button.state(["!disabled"])
+            elif self._retry_at is None:
+                self.banner.show(p.banner.kind, p.banner.text, p.banner.can_reconnect)
+                self.banner.reconnect_button.state(["disabled"])
         elif p.online:
             self.banner.grid_remove()
+
+    def _enter_chat(self) -> None:
+        self._in_chat = True
+        if self.remember:
+            config.save(config.Settings(self.settings.host, self.settings.port,
+                                        self.presenter.me))
+        self.dialog.grid_remove()
+        self.chat.grid(row=0, column=0, sticky="nsew")
+        self.input.set_enabled(True)
+        self.input.entry.focus_set()
 
     # ---- closing ---------------------------------------------------------------------------
 
@@ -318,16 +421,26 @@ class ChatApp:
         if self._closed:
             return
         self._closed = True
-        self._cancel_retry()
+        self._retry_at = None
+        was_online = self.presenter.online
+        if self.presenter.state != Phase.LOGGED_OUT:
+            self.presenter.life.move(Phase.LOGGED_OUT)
         connection, self.connection = self.connection, None
         if connection is not None:
-            if self.presenter.online:
+            if was_online:
                 connection.send(Logout())
                 connection.close(flush_timeout=LOGOUT_WAIT)
             else:
                 connection.close()
-        try:
-            self.root.after_cancel(self._pump_job)
-        except (tkinter.TclError, ValueError):
-            pass
+        for job in (self._pump_job, self._tick_job):
+            try:
+                self.root.after_cancel(job)
+            except (tkinter.TclError, ValueError):
+                pass
         self.root.destroy()
+
+
+def describe_ban(ban) -> str:
+    who = " ".join(part for part in (ban.nick, f"({ban.ip})" if ban.ip else None) if part)
+    text = f"{who or '?'} until {clock(ban.until)}, by {ban.by}"
+    return text + (f": {ban.reason}" if ban.reason else "")

@@ -5,6 +5,10 @@ frames, decodes them with protocol/ and puts `(connection, kind, payload)` tuple
 the queue the Tk thread drains. A second thread writes, so a slow network can never
 block the window. Kinds: "event" (a protocol event), "failed" (could not connect;
 payload is a sentence), "closed" (the stream ended; payload is a detail or "").
+
+A server frame may be far longer than a client's (a welcome holds every nick and the
+history), so the decoder accepts up to `protocol.MAX_SERVER_FRAME`. Lines that are not
+JSON objects (the plain-text prompt a server sends to a silent connection) are skipped.
 """
 
 import logging
@@ -13,7 +17,7 @@ import socket
 import threading
 import time
 
-from protocol import json_codec
+from protocol import MAX_SERVER_FRAME, json_codec
 from protocol.errors import ProtocolError
 from protocol.events import Error, Login
 from protocol.framing import LineDecoder, TooLong
@@ -105,7 +109,7 @@ class Connection:
         self._post("closed", detail)
 
     def _read(self, sock: socket.socket) -> str:
-        decoder = LineDecoder()
+        decoder = LineDecoder(MAX_SERVER_FRAME)
         while True:
             try:
                 data = sock.recv(READ_SIZE)
@@ -113,6 +117,8 @@ class Connection:
                 return "" if self._closing.is_set() else (error.strerror or str(error))
             frames = decoder.feed(data) if data else decoder.finish()
             for frame in frames:
+                if isinstance(frame, bytes) and not frame.lstrip()[:1] == b"{":
+                    continue   # a prompt for people at a terminal, not for us
                 self._post("event", self._decode(frame))
             if not data:
                 return ""

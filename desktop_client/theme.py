@@ -101,8 +101,11 @@ def setup(root: tkinter.Tk) -> Fonts:
                     font=fonts.bold, padding=(10, 5))
     style.configure("Private.Recipient.TLabel", background=PRIVATE_BG, foreground=PRIVATE_FG)
     for kind, colour in (("lost", WARN_BG), ("shutdown", DANGER_BG), ("kicked", DANGER_BG),
-                         ("logged_out", WARN_BG)):
+                         ("logged_out", WARN_BG), ("refused", DANGER_BG)):
         style.configure(f"{kind}.Banner.TFrame", background=colour)
         style.configure(f"{kind}.Banner.TLabel", background=colour, foreground=TEXT,
                         font=fonts.bold)
+    # The teacher's order (mute, slow mode) and the outbox note, above the input box.
+    style.configure("Room.TLabel", foreground=PRIVATE_FG, font=fonts.bold)
+    style.configure("Waiting.TLabel", foreground=MUTED, font=fonts.italic)
     return fonts

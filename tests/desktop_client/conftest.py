@@ -24,6 +24,16 @@ def config_dir(tmp_path, monkeypatch):
     return folder
 
 
+@pytest.fixture
+def fast_retry(monkeypatch):
+    """Back-off, pong wait and login wait shrunk so a test sees a retry within a second."""
+    from desktop_client import lifecycle
+    monkeypatch.setattr(lifecycle, "BACKOFF_FIRST", 0.2)
+    monkeypatch.setattr(lifecycle, "BACKOFF_CAP", 0.4)
+    monkeypatch.setattr(lifecycle, "PONG_WAIT_MIN", 1.0)
+    monkeypatch.setattr(lifecycle, "LOGIN_WAIT", 1.5)
+
+
 @pytest.fixture(scope="session")
 def display():
     """An Xvfb screen of our own; Xvfb picks a free display and tells us via -displayfd."""

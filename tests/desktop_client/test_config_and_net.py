@@ -83,6 +83,7 @@ def test_connection_logs_in_decodes_frames_and_reports_the_end():
     def script(conn):
         conn.sendall(welcome + b'{"type":"msg","id":1,"ts":0,"from":"b","to":null,'
                      b'"text":"\xf0\x9f\x98\x80"}\r\n\n{"type":"future"}\nnot json\n'
+                     b'{not json either\n'
                      b'{"type":"msg","id":2,"ts":0,"from":"b","to":null,"text":"last"}')
 
     server = FakeServer(script)
@@ -96,6 +97,7 @@ def test_connection_logs_in_decodes_frames_and_reports_the_end():
     assert isinstance(kinds[0], Welcome)
     assert kinds[1] == Message(1, 0, "b", None, "😀")
     assert kinds[2].type == "future"
+    # A line that is not an object (a prompt for people) is skipped; broken JSON is said.
     assert isinstance(kinds[3], Error) and kinds[3].code == "bad_json"
     assert kinds[4].text == "last"          # a last line without its newline still counts
     assert seen[-1] == ("closed", "")

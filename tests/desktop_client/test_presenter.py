@@ -1,5 +1,6 @@
 """What the window shows, decided without a window (no Tk, no sockets)."""
 
+import itertools
 import zlib
 
 import pytest
@@ -14,8 +15,12 @@ from desktop_client import textsafe
 from desktop_client.presenter import Presenter
 
 
-def msg(sender, text, to=None, id=1, ts=0):
-    return Message(id, ts, sender, to, text)
+_ids = itertools.count(1000)
+
+
+def msg(sender, text, to=None, id=None, ts=0, **extra):
+    """A message; each gets its own id unless told (the pane drops a repeated id)."""
+    return Message(next(_ids) if id is None else id, ts, sender, to, text, **extra)
 
 
 def welcomed(nick="alice", users=("alice", "bob", "carol"), admin=False, history=(),
@@ -26,6 +31,13 @@ def welcomed(nick="alice", users=("alice", "bob", "carol"), admin=False, history
     lines = view.apply(Welcome(nick, tuple(users), admin, tuple(history), "classchat/1.0",
                                tuple(admins)))
     return view, lines
+
+
+def said(view, line):
+    """The Say a typed line sends, without its (random) cid."""
+    command = view.read_input(line).command
+    assert isinstance(command, Say) and command.cid, command
+    return Say(command.text, command.to)
 
 
 def labels(view):
@@ -117,9 +129,9 @@ def test_users_answer_replaces_the_admin_marks():
 
 def test_admin_marks_are_cleared_offline_and_renewed_on_reconnect():
     view, _ = welcomed(users=("alice", "teacher"), admins=("teacher",))
-    view.connection_lost("reset")
+    view.link_ended("reset")
     assert view.admins == set() and admin_rows(view) == []
-    view.connecting()
+    view.attempt()
     view.apply(Welcome("alice", ("alice", "bob", "mod"), False, (), "", ("mod",)))
     assert admin_rows(view) == ["mod"]
     assert labels(view) == ["Everyone", "alice (you)", "bob", "mod (admin)"]
@@ -132,15 +144,15 @@ def test_history_comes_first_marked_as_earlier():
     assert lines[0].kind == "separator" and lines[3].kind == "separator"
     assert all(line.earlier for line in lines[1:3])
     assert lines[1].text.endswith("bob: old one")
-    assert view.last_id == 2
+    assert view.shown_ids == {1, 2}
 
 
 def test_reconnect_skips_history_already_shown():
     history = (msg("bob", "old", id=1),)
     view, _ = welcomed(history=history)
     view.apply(msg("bob", "newer", id=5))
-    view.connection_lost()
-    view.connecting()
+    view.link_ended()
+    view.attempt()
     lines = view.apply(Welcome("alice", ("alice", "bob"), False,
                                (msg("bob", "old", id=1), msg("bob", "newer", id=5),
                                 msg("bob", "missed while away", id=6)), ""))
@@ -226,42 +238,56 @@ def test_nick_colour_is_stable_and_case_insensitive():
 
 # ---- faults -----------------------------------------------------------------------------
 
-def test_shutdown_banner_names_who_and_why():
+def test_shutdown_by_an_admin_names_who_and_why_and_keeps_trying():
     view, _ = welcomed()
     lines = view.apply(Shutdown("teacher", "lesson over"))
     # The strip says it loudly; the pane notes it once, quietly, like a leave.
-    assert view.banner.text == "The server was shut down by teacher: lesson over"
+    assert view.banner.text == ("The server was shut down by teacher: lesson over. "
+                                "Reconnecting when it is back…")
     assert len(lines) == 1 and lines[0].kind == "notice"
     assert lines[0].text == f"{p.clock(0)}  teacher shut the server down: lesson over"
     assert view.state == p.SHUTDOWN and not view.online
-    assert view.banner.kind == "shutdown" and not view.banner.auto_retry
-    assert view.connection_lost() == []          # the close that follows is expected
-    assert view.banner.kind == "shutdown"
+    assert view.banner.kind == "shutdown" and view.banner.auto_retry
+    view.effects()
+    assert view.link_ended() == []               # the close that follows is expected ...
+    assert [type(e) for e in view.effects()] == [p.Retry]    # ... and the retries begin
+    assert view.banner.kind == "shutdown" and view.state == p.SHUTDOWN
     assert "(offline)" in view.title()
 
 
-def test_shutdown_by_signal_without_reason():
+def test_shutdown_by_signal_says_the_server_stopped_and_keeps_trying():
     view, _ = welcomed()
     text = view.apply(Shutdown("server", ""))[0].text
-    assert text == f"{p.clock(0)}  The server was shut down."
-    assert view.banner.text == "The server was shut down by the server itself."
+    assert text == f"{p.clock(0)}  The server stopped."
+    assert view.banner.text == "The server stopped; reconnecting when it is back…"
+    view.link_ended("refused")
+    for _ in range(20):                         # forever, never more than the cap apart
+        retry, = view.effects()
+        assert isinstance(retry, p.Retry) and retry.seconds <= 15 * 1.2
+        view.attempt()
+        view.link_ended("No chat server is running")
+    assert view.state == p.SHUTDOWN
 
 
-def test_lost_connection_offers_retry():
+def test_lost_connection_retries_without_noise_in_the_pane():
     view, _ = welcomed()
-    lines = view.connection_lost("reset")
-    assert view.state == p.LOST and view.banner.auto_retry
-    assert "lost" in lines[0].text and "(reset)" in lines[0].text
-    assert lines[0].kind == "notice" and "(reset)" not in view.banner.text
+    lines = view.link_ended("reset")
+    assert view.state == p.RECONNECTING and view.banner.auto_retry
+    assert view.banner.text == "Connection lost — reconnecting…"
+    assert lines == []
+    assert [type(e) for e in view.effects()] == [p.Retry]
 
 
 def test_kicked_and_logout_do_not_retry():
     view, _ = welcomed()
-    line = view.apply(Bye("kicked", "be nice"))[0]
-    assert line.text.endswith("  You were removed from the chat by an admin: be nice")
+    line = view.apply(Bye("kicked", "be nice", 15))[0]
+    assert line.text.endswith("  You were removed by an admin: be nice "
+                              "You can join again in 15 minutes.")
     assert line.kind == "notice"
-    assert view.banner.text == "You were removed from the chat by an admin: be nice"
-    assert not view.banner.auto_retry and view.connection_lost() == []
+    assert view.banner.text == "You were removed by an admin: be nice You can join again in 15 minutes."
+    assert not view.banner.auto_retry and not view.banner.can_reconnect
+    assert view.link_ended() == [] and view.effects() == []
+    assert view.state == p.KICKED and view.tick() == []
     view2, _ = welcomed()
     view2.apply(Bye("logout"))
     assert view2.state == p.LOGGED_OUT
@@ -285,19 +311,19 @@ def test_unread_private_count_only_when_unfocused_and_from_others():
 
 def test_plain_line_goes_to_the_chosen_recipient():
     view, _ = welcomed()
-    assert view.read_input("hello\n").command == Say("hello", None)
+    assert said(view, "hello\n") == Say("hello", None)
     view.select_recipient("BOB")                  # matched like nicks, own spelling kept
     assert view.recipient == "bob"
-    assert view.read_input("  psst  ").command == Say("psst", "bob")
+    assert said(view, "  psst  ") == Say("psst", "bob")
     view.select_recipient(None)
-    assert view.read_input("all").command == Say("all", None)
+    assert said(view, "all") == Say("all", None)
 
 
 def test_flags_override_the_recipient():
     view, _ = welcomed()
     view.select_recipient("bob")
-    assert view.read_input("-to carol hi there").command == Say("hi there", "carol")
-    assert view.read_input("-all everyone!").command == Say("everyone!", None)
+    assert said(view, "-to carol hi there") == Say("hi there", "carol")
+    assert said(view, "-all everyone!") == Say("everyone!", None)
     assert view.recipient == "bob"
 
 
@@ -306,7 +332,7 @@ def test_flags_override_the_recipient():
     ("down server", Down(None)), ("down server bye all", Down("bye all")),
 ])
 def test_other_flags_become_commands(line, command):
-    view, _ = welcomed()
+    view, _ = welcomed(admin=True)
     assert view.read_input(line).command == command
 
 
@@ -373,4 +399,4 @@ def test_long_recipient_is_shortened_in_the_indicator():
     view, _ = welcomed(users=("alice", "bob_the_builder_long_nk"))
     view.select_recipient("bob_the_builder_long_nk")
     assert view.recipient_label() == "To: bob_the_build…"
-    assert view.read_input("hi").command == Say("hi", "bob_the_builder_long_nk")
+    assert said(view, "hi") == Say("hi", "bob_the_builder_long_nk")
