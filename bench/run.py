@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -45,6 +46,13 @@ SERVERS = {
         "script": REPO / "run_server.py", "cwd": REPO,
         "args": ["--rate-limit", "0", "--admin-password", "benchpw",
                  "--max-clients", "20000", "--log-level", "warning"],
+        "data_dir": True,   # a fresh data folder for every start: it keeps the lesson
+    },
+    # The same server keeping nothing: what keeping the lesson in sqlite costs.
+    "project-nostore": {
+        "script": REPO / "run_server.py", "cwd": REPO,
+        "args": ["--rate-limit", "0", "--admin-password", "benchpw",
+                 "--max-clients", "20000", "--log-level", "warning", "--no-store"],
     },
     "asyncio": {"script": BENCH / "baselines" / "asyncio_server.py", "cwd": REPO, "args": []},
     "threaded": {"script": BENCH / "baselines" / "threaded_server.py", "cwd": REPO, "args": []},
@@ -127,6 +135,8 @@ class ServerProcess:
         self.port = free_port()
         cmd = [sys.executable, str(script), "--host", HOST, "--port", str(self.port)]
         cmd += self.spec["args"]
+        if self.spec.get("data_dir"):
+            cmd += ["--data-dir", tempfile.mkdtemp(prefix="bench-data-")]
         log = open(self.log_path, "ab")
         log.write(f"\n=== {time.strftime('%H:%M:%S')} {' '.join(cmd)}\n".encode())
         log.flush()
@@ -478,7 +488,7 @@ def check_text(res):
 def parse_args():
     p = argparse.ArgumentParser(description="Chat server benchmark (loopback only).")
     p.add_argument("--quick", action="store_true", help="short smoke run")
-    p.add_argument("--servers", default="project,asyncio,threaded",
+    p.add_argument("--servers", default="project,project-nostore,asyncio,threaded",
                    help=f"comma list of {','.join(SERVERS)}")
     p.add_argument("--scenarios", default=",".join(SCENARIOS),
                    help=f"comma list of {','.join(SCENARIOS)}")

@@ -67,8 +67,11 @@ class ServerProcess:
 
     def __init__(self, port: int):
         self.command = ["python", "run_server.py", "--port", str(port)]
+        # A fresh data folder: a first start, as a teacher sees it (the password shown).
+        data_dir = tempfile.mkdtemp(prefix="screenshots-data-")
         self.process = subprocess.Popen(
-            [sys.executable, "run_server.py", "--port", str(port)], cwd=ROOT,
+            [sys.executable, "run_server.py", "--port", str(port), "--data-dir", data_dir],
+            cwd=ROOT,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
             env={**os.environ, "CHAT_ADMIN_PASSWORD": ""})
         self.lines: list[str] = []
