@@ -6,10 +6,12 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
 from desktop_client import config
+from tests.desktop_client import helpers
 
 XVFB_MISSING = ("The desktop client's GUI tests need Xvfb, and it is not installed.\n"
                 "Install it (Debian/Ubuntu: apt-get install -y --no-install-recommends xvfb)\n"
@@ -44,9 +46,12 @@ def display():
     if xvfb is None:
         pytest.fail(XVFB_MISSING, pytrace=False)
     read_end, write_end = os.pipe()
+    # -fbdir keeps the screen in a file, so a test can save a screenshot (helpers.py).
+    fbdir = tempfile.mkdtemp(prefix="classchat-test-xvfb-")
+    os.environ[helpers.FBDIR_ENV] = fbdir
     process = subprocess.Popen(
         [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x900x24",
-         "-nolisten", "tcp", "-nocursor"],
+         "-nolisten", "tcp", "-nocursor", "-fbdir", fbdir],
         pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     os.close(write_end)
     with os.fdopen(read_end) as pipe:
@@ -64,6 +69,7 @@ def display():
         os.environ["DISPLAY"] = old
     process.terminate()
     process.wait(5)
+    shutil.rmtree(fbdir, ignore_errors=True)
 
 
 @pytest.fixture

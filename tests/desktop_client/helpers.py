@@ -1,8 +1,13 @@
 """Shared steps of the GUI tests."""
 
+import os
+import sys
 import time
+from pathlib import Path
 
 from desktop_client import config
+
+FBDIR_ENV = "CLASSCHAT_TEST_FBDIR"     # where the tests' Xvfb keeps its screen
 from desktop_client.app import ChatApp
 
 
@@ -69,3 +74,15 @@ def wait_for(root, condition, timeout: float = 5.0, what: str = "the condition")
             return value
         time.sleep(0.005)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def screenshot(root, path) -> Path:
+    """Save the window as a PNG (from the screen file of the tests' Xvfb)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "screenshots"))
+    import xwd
+    root.update()
+    root.winfo_pointerxy()       # a round trip: the X server has drawn everything
+    box = (root.winfo_rootx(), root.winfo_rooty(),
+           root.winfo_rootx() + root.winfo_width(), root.winfo_rooty() + root.winfo_height())
+    xwd.xwd_to_png(os.path.join(os.environ[FBDIR_ENV], "Xvfb_screen0"), str(path), box=box)
+    return Path(path)

@@ -134,3 +134,27 @@ def test_sending_never_blocks_even_when_the_server_does_not_read():
     connection.close()
     hold.set()
     server.close()
+
+
+def test_a_welcome_far_over_8_kib_and_a_prompt_line_are_read():
+    """750 users and 60 messages of 200 characters: one frame of about 40 KB, sent in
+    small pieces after the plain-text prompt a server gives a silent connection."""
+    from protocol import MAX_SERVER_FRAME, json_codec
+    users = tuple(f"student{i:03d}" for i in range(750))
+    history = tuple(Message(i, 0, "bob", None, "é" * 200, i) for i in range(60))
+    frame = json_codec.encode_event(Welcome("a", users, False, history, "s", seq=60))
+    assert 8192 < len(frame) < MAX_SERVER_FRAME
+
+    def script(conn):
+        conn.sendall(b"Type your nickname and press Enter.\r\n")
+        for start in range(0, len(frame), 1000):
+            conn.sendall(frame[start:start + 1000])
+
+    server = FakeServer(script)
+    events = queue.Queue()
+    Connection("127.0.0.1", server.port, events).start(Login("a"))
+    seen = drain(events, "closed")
+    server.close()
+    welcome, = [payload for kind, payload in seen if kind == "event"]
+    assert isinstance(welcome, Welcome) and len(welcome.users) == 750
+    assert len(welcome.history) == 60 and welcome.history[-1].text == "é" * 200
