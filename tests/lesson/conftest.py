@@ -5,7 +5,7 @@ import pytest
 
 # The desktop client tests' private Xvfb screen (never skipped: it fails loudly if Xvfb
 # is missing), shared rather than copied.
-from tests.desktop_client.conftest import display  # noqa: F401
+from tests.desktop_client.conftest import display, root  # noqa: F401
 from tests.lesson.harness import ServerProcess, Student, TextStudent
 from tests.lesson.relay import Relay
 
