@@ -193,6 +193,7 @@ class Bye:
     reason: str
     message: Optional[str] = None
     minutes: Optional[float] = None   # extension: a kick's ban length
+    by: Optional[str] = None          # extension: who kicked
 
 
 @dataclass(frozen=True, slots=True)

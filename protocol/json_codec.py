@@ -222,8 +222,9 @@ _EVENT_FIELDS = {
     Identity: lambda e: {"type": "whoami", "nick": e.nick, "admin": e.admin},
     Pong: _pong_fields,
     Error: _error_fields,
-    Bye: lambda e: _optional(_optional({"type": "bye", "reason": e.reason},
-                                       "message", e.message), "minutes", e.minutes),
+    Bye: lambda e: _optional(_optional(_optional({"type": "bye", "reason": e.reason},
+                                                 "message", e.message),
+                                       "minutes", e.minutes), "by", e.by),
     Shutdown: lambda e: {"type": "shutdown", "by": e.by, "reason": e.reason},
     # The text dialect's answer to `-help`; JSON clients never ask, but every event
     # has a JSON form so that an Outgoing can always be encoded.
@@ -349,7 +350,8 @@ _EVENTS = {
     "pong": lambda f: Pong(f.get("id", NO_ID)),
     "error": lambda f: Error(_str(f["code"]), _str(f.get("message", "")), f.get("cid"),
                              f.get("until")),
-    "bye": lambda f: Bye(_str(f.get("reason", "")), f.get("message"), f.get("minutes")),
+    "bye": lambda f: Bye(_str(f.get("reason", "")), f.get("message"), f.get("minutes"),
+                         f.get("by")),
     "shutdown": lambda f: Shutdown(_str(f.get("by", "server")), _str(f.get("reason", ""))),
     "bans": lambda f: BanList(tuple(_ban(b) for b in f["bans"])),
     "notice": lambda f: Notice(_str(f["text"]), _int(f.get("ts", 0))),

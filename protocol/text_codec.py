@@ -204,7 +204,8 @@ def _online(users, admins=()) -> str:
 
 
 def _bye(event: Bye) -> str:
-    text = {"logout": "Bye!", "kicked": "You were kicked out by an admin",
+    kicker = f"by {event.by}" if event.by else "by an admin"
+    text = {"logout": "Bye!", "kicked": f"You were kicked out {kicker}",
             "timeout": "You did not type a nickname in time; connect again to join",
             "dropped": "You were too slow to read; bye"}
     line = "* " + text.get(event.reason, f"Bye ({event.reason})")

@@ -27,6 +27,7 @@ from protocol.events import (
 )
 from protocol.messages import clean_text
 from protocol.text_codec import HELP_LINES
+from server.guard import PasswordGuard
 from server.outgoing import Outgoing
 from server.settings import Settings
 from server.store import BanRow
@@ -94,38 +95,6 @@ class _LogEntry:
         return (self.only is None or key in self.only) and key != self.exclude
 
 
-class AdminGuard:
-    """Counts wrong admin passwords per address and locks an address out for a while."""
-
-    def __init__(self, failures: int, window: float):
-        self.failures = failures
-        self.window = window
-        self._recent: dict[str, deque] = {}
-        self._locked_until: dict[str, float] = {}
-
-    def locked(self, ip: str, now: float) -> float:
-        """Seconds left of this address's lock-out; 0 when it is not locked."""
-        until = self._locked_until.get(ip)
-        if until is None:
-            return 0.0
-        if now < until:
-            return until - now
-        del self._locked_until[ip]
-        return 0.0
-
-    def failed(self, ip: str, now: float) -> bool:
-        """Record a wrong password; True when this one locks the address out."""
-        recent = self._recent.setdefault(ip, deque())
-        recent.append(now)
-        while recent and recent[0] <= now - self.window:
-            recent.popleft()
-        if len(recent) < self.failures:
-            return False
-        del self._recent[ip]
-        self._locked_until[ip] = now + self.window
-        return True
-
-
 def _clean_reason(reason: str | None) -> str:
     try:
         return clean_text(reason or "")
@@ -146,7 +115,7 @@ class ChatRoom:
     """
 
     def __init__(self, settings: Settings, clock=time.time, monotonic=time.monotonic,
-                 send_to_all=send_to_each, store=None):
+                 send_to_all=send_to_each, store=None, local_addresses=("127.0.0.1", "::1")):
         self.settings = settings
         self._send_to_all = send_to_all
         self._clock = clock
@@ -171,7 +140,8 @@ class ChatRoom:
         self._muted_all = False
         self._slow = 0.0
         self._last_said: dict[str, float] = {}       # key -> monotonic, for slow mode
-        self._guard = AdminGuard(settings.admin_failures, settings.admin_window)
+        self._guard = PasswordGuard(settings.admin_failures, settings.admin_window,
+                                    settings.admin_ceiling, frozenset(local_addresses))
         self.shutdown_request: Shutdown | None = None
         self._handlers = {
             Login: self._login, Say: self._say, AskUsers: self._users_list,
@@ -278,7 +248,7 @@ class ChatRoom:
         admin = bool(command.password)
         if not admin:
             self._check_bans(client, key)
-        if admin and not self._password_accepted(client, command.password):
+        if admin and not self._password_accepted(client, command.password, key):
             return
         self._check_free(nick, key, admin)
         self._add(client, nick, key, admin, command.resumable)
@@ -311,26 +281,34 @@ class ChatRoom:
                 refusal.until = int(ban.until * 1000)
                 raise refusal
 
-    def _password_accepted(self, client: Client, password: str) -> bool:
+    def _password_accepted(self, client: Client, password: str, key: str) -> bool:
         """True for the admin password; refuses (and may close) otherwise."""
         now = self._monotonic()
-        left = self._guard.locked(client.ip, now)
+        left = self._guard.locked(client.ip, key, now)
         code = errors.LOCKED_OUT
         if not left:
             expected = self.settings.admin_password.encode("utf-8")
             if hmac.compare_digest(password.encode("utf-8"), expected):
                 return True
-            if not self._guard.failed(client.ip, now):
-                log.warning("%s refused admin login: wrong password", client.tag)
+            verdict = self._guard.failed(client.ip, key, now)
+            if verdict.first_of_burst:
+                log.warning("%s: wrong admin password (further ones from this address are "
+                            "logged only when they lock it)", client.tag)
+            if verdict.ceiling_reached:
+                log.warning("%d wrong admin passwords within %.0f s from all addresses: "
+                            "admin logins from other machines wait until the minute is over",
+                            self._guard.ceiling, self._guard.window)
+            if not verdict.locked_for:
                 raise ProtocolError(errors.BAD_PASSWORD, "Wrong admin password.")
-            code, left = errors.BAD_PASSWORD, self.settings.admin_window   # wrong, and the last
-            log.warning("%s refused admin login: too many wrong passwords from this "
-                        "address; locked for %.0f s", client.tag, left)
+            code, left = errors.BAD_PASSWORD, verdict.locked_for   # wrong, and the last
+            log.warning("%s: %d wrong admin passwords within %.0f s; admin logins from "
+                        "this address are locked for %.0f s", client.tag,
+                        self._guard.failures, self._guard.window, left)
         seconds = max(1, round(left))
         what = "Wrong admin password. " if code == errors.BAD_PASSWORD else ""
         client.send(Outgoing(Error(
-            code, f"{what}Too many wrong admin passwords from this address: admin logins "
-                  f"are locked for {seconds} more second{'s' if seconds > 1 else ''}. "
+            code, f"{what}Too many wrong admin passwords: admin logins from here are "
+                  f"locked for {seconds} more second{'s' if seconds > 1 else ''}. "
                   f"You can still join without the password.",
             until=self.now_ms() + seconds * 1000)))
         client.close_after_output()
@@ -544,7 +522,7 @@ class ChatRoom:
                 self._store.save_ban(ban)
         self._end_session(target)
         self._remove(target, "kicked", reason)
-        target.send(Outgoing(Bye("kicked", reason, minutes)))
+        target.send(Outgoing(Bye("kicked", reason, minutes, client.nick)))
         target.close_after_output()
 
     def _list_bans(self, client: Client, command: AskBans) -> None:

@@ -20,6 +20,7 @@ from protocol.json_codec import decode_command, decode_utf8
 from protocol.text_codec import PROMPT, parse_line
 from server.chat import ChatRoom
 from server.connection import Connection, send_to_all
+from server.lan import lan_addresses
 from server.outgoing import JSON, TEXT, Outgoing
 from server.settings import Settings
 
@@ -43,7 +44,8 @@ class ChatServer:
     def __init__(self, settings: Settings, clock=time.monotonic, store=None):
         self.settings = settings
         self.store = store
-        self.room = ChatRoom(settings, send_to_all=send_to_all, store=store)
+        self.room = ChatRoom(settings, send_to_all=send_to_all, store=store,
+                             local_addresses=this_machine())
         self.connections: set[Connection] = set()
         self._clock = clock
         self._dirty: list[Connection] = []
@@ -345,6 +347,12 @@ class ChatServer:
         self.selector.close()
         if self.store is not None:
             self.store.close()
+
+
+def this_machine() -> set[str]:
+    """The addresses a connection from this very machine comes from: the teacher at the
+    server's keyboard (127.0.0.2 and the rest of 127/8 count as other machines in tests)."""
+    return {"127.0.0.1", "::1", "::ffff:127.0.0.1", *lan_addresses()}
 
 
 _PROMPT = (PROMPT + "\n").encode("utf-8")

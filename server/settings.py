@@ -24,6 +24,7 @@ class Settings:
     shutdown_grace: float = 3.0        # seconds to send out what is queued at shutdown
     admin_failures: int = 5            # wrong admin passwords from one address ...
     admin_window: float = 60.0         # ... within this many seconds lock that address out
+    admin_ceiling: int = 30            # wrong admin passwords checked a window, server-wide
     # Resume after a dropped link (docs/protocol.md, "Resume").
     heartbeat: float = 20.0            # a resumable client pings at least this often ...
     heartbeat_misses: int = 3          # ... and is taken for gone after this many silent ones

@@ -60,7 +60,7 @@ def test_admin_kicks_with_a_reason(server, login):
     teacher.recv(), teacher.recv(), bob.recv()
     teacher.send({"type": "kick", "nick": "BOB", "reason": "stop spamming"})
     assert bob.recv() == {"type": "bye", "reason": "kicked", "message": "stop spamming",
-                          "minutes": 10}
+                          "minutes": 10, "by": "teacher"}
     assert bob.closed_by_server()
     for peer in (teacher, carol):
         left = peer.recv()
@@ -74,7 +74,7 @@ def test_kick_without_reason_and_kick_of_nobody(server, login):
     teacher.send({"type": "kick", "nick": "ghost"})
     assert teacher.recv()["code"] == "no_such_user"
     teacher.send({"type": "kick", "nick": "bob"})
-    assert bob.recv() == {"type": "bye", "reason": "kicked", "minutes": 10}
+    assert bob.recv() == {"type": "bye", "reason": "kicked", "minutes": 10, "by": "teacher"}
     assert teacher.recv() | {"ts": 0, "seq": 0} == {"type": "left", "nick": "bob",
                                                     "reason": "kicked", "ts": 0, "seq": 0}
 

@@ -198,7 +198,7 @@ def test_a_kick_keeps_the_nick_and_its_address_out_until_lifted(room, clock):
     bob, _ = log_in(room, "bob", ip="10.0.0.7")
     room.handle(teacher, Kick("bob", "spam", minutes=15))
     assert bob.take()[-1] == {"type": "bye", "reason": "kicked", "message": "spam",
-                              "minutes": 15}
+                              "minutes": 15, "by": "Teacher"}
     for nick, ip in [("bob", "10.0.0.8"), ("bobby", "10.0.0.7")]:
         again = FakeClient(ip)
         room.handle(again, Login(nick))
