@@ -334,8 +334,11 @@ def the_teacher_mutes_and_unmutes_the_class(room):
     assert said.startswith("! muted:"), said
     teacher.say("Quiet please: test time.")
     for student in room.everyone_json:
-        wait_for(lambda: student.all("msg", text="Quiet please: test time."),
-                 what=student.nick)
+        quiet = wait_for(lambda: student.all("msg", text="Quiet please: test time."),
+                         what=student.nick)
+        assert quiet[0].get("admin") is True, f"the teacher's line is not marked: {quiet}"
+    pia.wait(lambda line: "Teacher (admin): Quiet please: test time." in line,
+             what="the teacher's line, marked (admin)")
     teacher.send({"type": "unmute"})
     anna.wait(lambda f: f["type"] == "room" and f.get("muted_all") is False,
               what="the room unmuted")
