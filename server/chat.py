@@ -34,6 +34,12 @@ from server.store import BanRow
 
 log = logging.getLogger(__name__)
 
+# What a command costs from a connection's work budget (Settings.command_rate). A `msg`
+# has its own budget (the rate limit); a user list costs more the longer it is.
+_WORK = {Login: 3, AskUsers: 1, AskWhoami: 1, Ping: 1, Help: 2, Logout: 1, Down: 1,
+         Kick: 1, AskBans: 2, Unban: 1, Mute: 1, Unmute: 1, Slow: 1}
+USERS_PER_WORK_UNIT = 200
+
 EVENT_LOG_MAX = 50_000        # room events kept for resuming clients, at most
 RECENT_CIDS_MAX = 50_000      # (sender, cid) pairs remembered for exactly-once, at most
 
@@ -102,6 +108,10 @@ def _clean_reason(reason: str | None) -> str:
         return ""
 
 
+_TOO_MANY_COMMANDS = Outgoing(Error(errors.RATE_LIMITED, "Too many commands at once; wait a "
+                                                         "second and try again."))
+
+
 def send_to_each(outgoing: Outgoing, clients) -> None:
     for client in clients:
         client.send(outgoing)
@@ -143,6 +153,9 @@ class ChatRoom:
         self._guard = PasswordGuard(settings.admin_failures, settings.admin_window,
                                     settings.admin_ceiling, frozenset(local_addresses))
         self.shutdown_request: Shutdown | None = None
+        self.closing = False                         # the server is going down: no lefts
+        self.deliveries = 0                          # events queued, for the loop's budget
+        self._user_list: Outgoing | None = None      # made once per change of membership
         self._handlers = {
             Login: self._login, Say: self._say, AskUsers: self._users_list,
             AskWhoami: self._whoami, Logout: self._logout, Ping: self._ping,
@@ -173,7 +186,15 @@ class ChatRoom:
     # ---- what the loop calls -------------------------------------------------
 
     def handle(self, client: Client, command) -> None:
-        handler = self._handlers[type(command)]
+        kind = type(command)
+        handler = self._handlers[kind]
+        if kind is not Say:
+            weight = _WORK[kind]
+            if kind is AskUsers:
+                weight += len(self._nicks) // USERS_PER_WORK_UNIT
+            if not client.may_work(weight):
+                client.send(_TOO_MANY_COMMANDS)
+                return
         if client.nick is None and not isinstance(command, (Login, Ping, Help)):
             self._refuse(client, errors.NOT_LOGGED_IN, "Log in first: send your nickname.")
             return
@@ -187,7 +208,7 @@ class ChatRoom:
     def connection_lost(self, client: Client, reason: str = "disconnected") -> None:
         """The connection ended without a logout (or was dropped): tell the others,
         unless it is a resumable user whose link died: then keep the nick for the grace."""
-        if client.nick is None:
+        if client.nick is None or self.closing:
             return
         key = nicks.key(client.nick)
         if self._users.get(key) is not client:
@@ -247,6 +268,11 @@ class ChatRoom:
             return
         admin = bool(command.password)
         if not admin:
+            if getattr(client, "reserve", False):
+                self._refuse(client, errors.SERVER_FULL, "The server is full; the last seats "
+                                                         "are kept for the teacher.")
+                client.close_after_output()
+                return
             self._check_bans(client, key)
         if admin and not self._password_accepted(client, command.password, key):
             return
@@ -350,7 +376,9 @@ class ChatRoom:
 
     def _add(self, client: Client, nick: str, key: str, admin: bool, resumable: bool) -> None:
         self._seq += 1
+        self._user_list = None
         joined = Outgoing(Joined(nick, self.now_ms(), admin, self._seq))
+        self.deliveries += len(self._users)
         self._send_to_all(joined, self._users.values())
         self._remember(joined, None, key)
         client.nick = nick
@@ -395,7 +423,9 @@ class ChatRoom:
         if client.admin:
             self._sorted_admins.remove((key, client.nick))
         self._seq += 1
+        self._user_list = None
         left = Outgoing(Left(client.nick, reason, self.now_ms(), message, self._seq))
+        self.deliveries += len(self._users)
         self._send_to_all(left, self._users.values())
         self._remember(left, None, key)
         log.info("%s left (%s)", client.tag, reason)
@@ -425,6 +455,7 @@ class ChatRoom:
             message = self._message(client, sender_key, None, text, command.cid)
             self._history.append(message)
             outgoing = Outgoing(message)
+            self.deliveries += len(self._users)
             self._send_to_all(outgoing, self._users.values())
             self._remember(outgoing, None, None)
             return
@@ -483,7 +514,9 @@ class ChatRoom:
     # ---- answers ---------------------------------------------------------------
 
     def _users_list(self, client: Client, command: AskUsers) -> None:
-        client.send_answer(Outgoing(UserList(tuple(self._nicks), tuple(self.admins))))
+        if self._user_list is None:   # shared by every asker until someone joins or leaves
+            self._user_list = Outgoing(UserList(tuple(self._nicks), tuple(self.admins)))
+        client.send_answer(self._user_list)
 
     def _whoami(self, client: Client, command: AskWhoami) -> None:
         client.send(Outgoing(Identity(client.nick, client.admin)))

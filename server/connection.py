@@ -17,12 +17,12 @@ class TokenBucket:
         self.tokens = float(capacity)
         self.stamp = now
 
-    def take(self, now: float) -> bool:
+    def take(self, now: float, weight: float = 1) -> bool:
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        if self.tokens < 1:
+        if self.tokens < weight:
             return False
-        self.tokens -= 1
+        self.tokens -= weight
         return True
 
 
@@ -31,7 +31,8 @@ class Connection:
         "sock", "ip", "port", "nick", "admin", "dialect", "decoder", "output",
         "output_size", "reading", "writing", "closing", "closed", "overflowed", "deadline",
         "session", "last_heard", "connected_at", "prompted", "allowance",
-        "_bucket", "_settings", "_clock", "_dirty", "_max_output",
+        "pending", "paused", "registered", "reserve",
+        "_bucket", "_work", "_settings", "_clock", "_dirty", "_max_output",
     )
 
     def __init__(self, sock, address, settings: Settings, clock, dirty: list):
@@ -55,8 +56,16 @@ class Connection:
         # Bytes of big answers (welcome, user list) queued since the output was last
         # empty: the server never drops a client for the size of its own answer.
         self.allowance = 0
+        self.pending: list = []             # frames read but not yet handled (a burst)
+        self.paused = False                 # not read until `pending` is handled
+        self.registered = True              # with the selector
+        self.reserve = False                # on a seat kept for admins
         self._bucket = (TokenBucket(settings.rate_limit, settings.rate_burst, clock())
                         if settings.rate_limit > 0 else None)
+        # Every other command costs work too (a user list of 5,000 names costs more
+        # than a ping): one budget for all of them.
+        self._work = (TokenBucket(settings.command_rate, settings.command_burst, clock())
+                      if settings.command_rate > 0 else None)
         self._settings = settings
         self._clock = clock
         self._dirty = dirty                 # the loop's list of connections to flush
@@ -74,11 +83,13 @@ class Connection:
         self.queue(outgoing.json if self.dialect != TEXT else outgoing.encoded(TEXT))
 
     def send_answer(self, outgoing: Outgoing) -> None:
-        """A welcome or a user list: however big, it never counts towards a drop."""
+        """A welcome or a user list: the largest one queued never counts towards a drop
+        (a client that asks for more of them than it reads is dropped all the same)."""
         if self.closing:
             return
         data = outgoing.json if self.dialect != TEXT else outgoing.encoded(TEXT)
-        self.allowance += len(data)
+        if len(data) > self.allowance:
+            self.allowance = len(data)
         self.queue(data)
 
     def queue(self, data: bytes) -> None:
@@ -105,6 +116,9 @@ class Connection:
     def may_send_message(self) -> bool:
         return self._bucket is None or self._bucket.take(self._clock())
 
+    def may_work(self, weight: float) -> bool:
+        return self._work is None or self._work.take(self._clock(), weight)
+
     def take_output(self) -> bytes:
         output = self.output
         data = output[0] if len(output) == 1 else b"".join(output)
@@ -112,8 +126,9 @@ class Connection:
         self.output_size = 0
         return data
 
-    def keep_unsent(self, rest: bytes) -> None:
-        self.output.insert(0, rest)
+    def keep_unsent(self, rest: memoryview) -> None:
+        # A copy: a view would keep the whole joined buffer alive for its last bytes.
+        self.output.insert(0, bytes(rest))
         self.output_size += len(rest)
 
 

@@ -30,6 +30,11 @@ RECV_SIZE = 65536          # larger reads measured slower, and bound the work pe
 ACCEPT_BATCH = 64          # accepts per wake-up, so a connect storm cannot starve chat
 ACCEPT_PAUSE = 1.0         # seconds without accepting after running out of descriptors
 TICK = 0.5                 # the longest select() sleeps: deadlines are checked this often
+FRAMES_PER_ROUND = 64      # frames of one connection handled per round; the rest wait
+# Events queued per round (a message to 100 users is 100) before the round ends early and
+# the remaining ready sockets wait for the next one: 10,000 users leaving at once must
+# not freeze the loop, and bystanders get their messages between the rounds.
+DELIVERIES_PER_ROUND = 200_000
 _OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _LISTENER = "listener"
 _WAKEUP = "wakeup"
@@ -46,9 +51,14 @@ class ChatServer:
         self.store = store
         self.room = ChatRoom(settings, send_to_all=send_to_all, store=store,
                              local_addresses=this_machine())
+        self.room.deliveries = 0
         self.connections: set[Connection] = set()
         self._clock = clock
         self._dirty: list[Connection] = []
+        self._backlog: list[Connection] = []     # connections with frames still to handle
+        self._slow_readers: set[Connection] = set()   # output left over after a send
+        self._per_address: dict[str, int] = {}
+        self._this_machine = this_machine()
         self._shutdown_request: Shutdown | None = None
         self._accept_paused_until: float | None = None
         self._next_sweep = clock() + TICK
@@ -78,8 +88,14 @@ class ChatServer:
     def serve_forever(self) -> None:
         try:
             while True:
-                for key, mask in self.selector.select(TICK):
+                room = self.room
+                room.deliveries = 0
+                for key, mask in self.selector.select(0 if self._backlog else TICK):
+                    if room.deliveries > DELIVERIES_PER_ROUND:
+                        break   # the rest are still ready at the next select()
                     self._dispatch(key.data, mask)
+                if self._backlog:
+                    self._work_backlog()
                 # Kept before it is echoed: a message a client saw confirmed survives kill -9.
                 self.room.flush_store()
                 self._flush_dirty()
@@ -120,17 +136,26 @@ class ChatServer:
 
     def _welcome_socket(self, sock: socket.socket, address) -> None:
         sock.setblocking(False)
-        if len(self.connections) >= self.settings.max_clients:
-            log.warning("%s:%s refused: server full (%d connections)",
-                        address[0], address[1], len(self.connections))
-            full = Outgoing(Error(errors.SERVER_FULL,
-                                  "The server is full; try again later."))
-            _send_once(sock, full.encoded(None))
+        settings = self.settings
+        ip = address[0]
+        reserve = len(self.connections) >= settings.max_clients
+        refusal = None
+        if len(self.connections) >= settings.max_clients + settings.admin_seats:
+            refusal = "The server is full; try again later."
+        elif (self._per_address.get(ip, 0) >= settings.max_per_address
+                and ip not in self._this_machine):
+            refusal = (f"Too many connections from {ip} ({settings.max_per_address}); close "
+                       "one and try again.")
+        if refusal:
+            log.warning("%s:%s refused: %s", ip, address[1], refusal)
+            _send_once(sock, Outgoing(Error(errors.SERVER_FULL, refusal)).encoded(None))
             sock.close()
             return
         _tune(sock)
         conn = Connection(sock, address, self.settings, self._clock, self._dirty)
+        conn.reserve = reserve
         self.connections.add(conn)
+        self._per_address[ip] = self._per_address.get(ip, 0) + 1
         self.selector.register(sock, selectors.EVENT_READ, conn)
         log.info("%s connected", conn.tag)
 
@@ -166,10 +191,43 @@ class ChatServer:
                 conn.dialect = JSON if first[0] == 0x7B else TEXT  # 0x7B: "{"
         if conn.closing:
             return  # it was told goodbye: what it says now changes nothing
-        for frame in conn.decoder.feed(data):
-            self._handle_safely(conn, frame)
+        frames = conn.decoder.feed(data)
+        if frames:
+            conn.pending = frames
+            self._handle_pending(conn)
+
+    def _handle_pending(self, conn: Connection) -> None:
+        """Up to a round's worth of a connection's frames. While some wait, it is not
+        read, so one packet of 3,000 commands cannot hold the loop or grow its memory."""
+        pending = conn.pending
+        end = min(len(pending), FRAMES_PER_ROUND)
+        handled = 0
+        while handled < end:
+            self._handle_safely(conn, pending[handled])
+            handled += 1
             if conn.closing:
-                return
+                handled = len(pending)   # told goodbye: the rest changes nothing
+                break
+            if conn.overflowed:
+                break   # over its output limit: the flush decides whether it stays
+        if handled == len(pending):
+            conn.pending = []
+        else:
+            del pending[:handled]
+        if conn.pending:
+            if not conn.paused:
+                conn.paused = True
+                self._update_interest(conn)
+            self._backlog.append(conn)
+        elif conn.paused:
+            conn.paused = False
+            self._update_interest(conn)
+
+    def _work_backlog(self) -> None:
+        backlog, self._backlog = self._backlog, []
+        for conn in backlog:
+            if not conn.closed:
+                self._handle_pending(conn)
 
     def _end_of_stream(self, conn: Connection) -> None:
         if not conn.closing:
@@ -228,6 +286,22 @@ class ChatServer:
                         self._drop(conn)  # queues `left` for others: the next batch
                     else:
                         conn.overflowed = False
+            if len(self._slow_readers) > 1:
+                self._hold_memory_ceiling()
+
+    def _hold_memory_ceiling(self) -> None:
+        """All the output waiting for slow readers together stays under --max-queued:
+        past it, the largest offenders are dropped first."""
+        waiting = sum(conn.output_size for conn in self._slow_readers)
+        if waiting <= self.settings.max_queued:
+            return
+        for conn in sorted(self._slow_readers, key=lambda c: c.output_size, reverse=True):
+            if waiting <= self.settings.max_queued:
+                break
+            waiting -= conn.output_size
+            log.warning("%s dropped: %d bytes wait for all slow readers together (limit %d)",
+                        conn.tag, waiting + conn.output_size, self.settings.max_queued)
+            self._drop(conn)
 
     def _flush(self, conn: Connection) -> None:
         if conn.output:
@@ -243,11 +317,13 @@ class ChatServer:
                 conn.keep_unsent(memoryview(data)[sent:])
                 if not conn.writing:
                     conn.writing = True
+                    self._slow_readers.add(conn)
                     self._update_interest(conn)
                 return
             conn.allowance = 0
         if conn.writing:
             conn.writing = False
+            self._slow_readers.discard(conn)
             self._update_interest(conn)
         if conn.closing:
             self._close(conn, "disconnected")
@@ -263,10 +339,18 @@ class ChatServer:
         self._close(conn, "dropped")
 
     def _update_interest(self, conn: Connection) -> None:
-        events = ((selectors.EVENT_READ if conn.reading else 0)
+        events = ((selectors.EVENT_READ if conn.reading and not conn.paused else 0)
                   | (selectors.EVENT_WRITE if conn.writing else 0))
         if events:
-            self.selector.modify(conn.sock, events, conn)
+            if conn.registered:
+                self.selector.modify(conn.sock, events, conn)
+            else:
+                self.selector.register(conn.sock, events, conn)
+                conn.registered = True
+        elif conn.paused and conn.reading and not conn.closed:
+            # Frames wait and nothing is to be written: not watched until they are handled.
+            self.selector.unregister(conn.sock)
+            conn.registered = False
         else:
             self._close(conn, "disconnected")
 
@@ -275,6 +359,12 @@ class ChatServer:
             return
         conn.closed = True
         self.connections.discard(conn)
+        self._slow_readers.discard(conn)
+        left = self._per_address.get(conn.ip, 1) - 1
+        if left:
+            self._per_address[conn.ip] = left
+        else:
+            self._per_address.pop(conn.ip, None)
         try:
             self.selector.unregister(conn.sock)
         except (KeyError, ValueError):
@@ -321,6 +411,7 @@ class ChatServer:
     def _shut_down(self, shutdown: Shutdown) -> None:
         log.warning("shutting down (by %s)%s", shutdown.by,
                     f": {shutdown.reason}" if shutdown.reason else "")
+        self.room.closing = True   # everyone is told `shutdown`: no `left` for each of them
         if self._accept_paused_until is None:  # while paused it is not registered
             self.selector.unregister(self.listener)
         self.listener.close()

@@ -16,11 +16,16 @@ class Settings:
     # what IRC networks allow. Admins are never limited.
     rate_limit: float = 1.0            # msg tokens refilled per second; 0 turns it off
     rate_burst: int = 5                # bucket size
+    command_rate: float = 20.0         # work units a second for commands other than msg ...
+    command_burst: int = 60            # ... at most this many at once (0 rate: no limit)
     max_frame: int = MAX_FRAME_BYTES   # bytes in one line a client sends, newline included
     max_output: int = 1024 * 1024      # unsent bytes held for one client before it is dropped
     max_message_chars: int = MAX_MESSAGE_CHARS
     login_timeout: float = 30.0        # seconds to log in after connecting
     max_clients: int = 10_000          # open connections, logged in or not
+    admin_seats: int = 10              # more connections allowed, for admin logins only
+    max_per_address: int = 20          # connections from one address (this machine: any)
+    max_queued: int = 512 * 1024 * 1024   # unsent bytes for all clients together
     shutdown_grace: float = 3.0        # seconds to send out what is queued at shutdown
     admin_failures: int = 5            # wrong admin passwords from one address ...
     admin_window: float = 60.0         # ... within this many seconds lock that address out

@@ -139,10 +139,26 @@ def test_a_login_in_time_is_not_timed_out():
 
 def test_server_full_refuses_with_an_error_then_closes():
     from tests.support import Peer, run_server
-    with run_server(max_clients=2) as server:
+    with run_server(max_clients=2, admin_seats=0) as server:
         with Peer(server.port) as first, Peer(server.port) as second:
             first.login("first")
             with Peer(server.port) as third:
                 assert third.recv()["code"] == "server_full"
                 assert third.closed_by_server()
             second.login("second")   # the two admitted ones are unharmed
+
+
+def test_a_full_server_keeps_seats_for_the_teacher():
+    from tests.support import Peer, run_server
+    with run_server(max_clients=2, admin_seats=1) as server:
+        with Peer(server.port) as first, Peer(server.port) as second:
+            first.login("first")
+            second.login("second")
+            with Peer(server.port) as student:           # on the teacher's seat
+                student.send({"type": "login", "nick": "third"})
+                refusal = student.recv()
+                assert refusal["code"] == "server_full" and "teacher" in refusal["message"]
+                assert student.closed_by_server()
+            with Peer(server.port) as teacher, Peer(server.port) as one_too_many:
+                assert one_too_many.recv()["code"] == "server_full"
+                assert teacher.login("Teacher", server.admin_password)["admin"] is True

@@ -42,6 +42,9 @@ class FakeClient:
     def may_send_message(self):
         return True
 
+    def may_work(self, weight):
+        return True
+
     def take(self) -> list[dict]:
         received, self.received = self.received, []
         return received
