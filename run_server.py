@@ -55,6 +55,19 @@ def parse_args(argv=None) -> argparse.Namespace:
              "(default: %(default)s)")
     add("--max-clients", type=int, default=DEFAULTS.max_clients,
         help="open connections at most (default: %(default)s)")
+    add("--admin-seats", type=int, default=DEFAULTS.admin_seats,
+        help="connections allowed past --max-clients for admin logins only "
+             "(default: %(default)s)")
+    add("--max-per-address", type=int, default=DEFAULTS.max_per_address,
+        help="connections from one address; this machine's own are not limited "
+             "(default: %(default)s)")
+    add("--command-rate", type=float, default=DEFAULTS.command_rate,
+        help="work a second each connection may ask for with commands other than "
+             "messages (a ping is 1, a user list 1 per 200 users); 0 for no limit "
+             "(default: %(default)s)")
+    add("--max-queued", type=int, default=DEFAULTS.max_queued,
+        help="unsent bytes for all slow readers together; past it the largest are "
+             "dropped (default: %(default)s)")
     add("--max-frame", type=int, default=DEFAULTS.max_frame,
         help="bytes in one line, newline included (default: %(default)s)")
     add("--max-message", type=int, default=DEFAULTS.max_message_chars,
@@ -100,6 +113,10 @@ _RULES = [
     ("rate_limit", lambda v: v >= 0, "0 (no limit) or more"),
     ("rate_burst", lambda v: v >= 1, "1 or more"),
     ("max_clients", lambda v: v >= 1, "1 or more"),
+    ("admin_seats", lambda v: v >= 0, "0 or more"),
+    ("max_per_address", lambda v: v >= 1, "1 or more"),
+    ("command_rate", lambda v: v >= 0, "0 (no limit) or more"),
+    ("max_queued", lambda v: v >= 1024 * 1024, "1048576 (1 MiB) or more"),
     ("max_frame", lambda v: v >= 64, "64 or more"),
     ("max_message", lambda v: v >= 1, "1 or more"),
     ("max_output", lambda v: v >= 1024, "1024 or more"),
@@ -180,7 +197,8 @@ def raise_open_files_limit() -> None:
 
 
 class StopOnSignal:
-    """SIGINT and SIGTERM do what `down server` does, even if they come very early."""
+    """SIGINT, SIGTERM and SIGHUP (the teacher closed the terminal) do what `down server`
+    does, even if they come very early."""
 
     def __init__(self):
         self.server = None
@@ -236,14 +254,18 @@ def serve(args: argparse.Namespace, store: Store, data_dir: Path | None,
     settings = Settings(
         host=args.host, port=args.port, admin_password=password, history=args.history,
         rate_limit=args.rate_limit, rate_burst=args.rate_burst,
-        max_clients=args.max_clients, max_frame=args.max_frame,
+        max_clients=args.max_clients, admin_seats=args.admin_seats,
+        max_per_address=args.max_per_address, command_rate=args.command_rate,
+        max_queued=args.max_queued, max_frame=args.max_frame,
         max_message_chars=args.max_message, max_output=args.max_output,
         login_timeout=args.login_timeout, shutdown_grace=args.shutdown_grace,
         heartbeat=args.heartbeat, resume_grace=args.resume_grace,
         ban_minutes=args.ban_minutes, prompt_after=args.prompt_after, data_dir=data_dir)
     raise_open_files_limit()
     on_signal = StopOnSignal()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is None:
+            continue   # Windows has no SIGHUP
         signal.signal(signum, on_signal)
     try:
         server = ChatServer(settings, store=store)

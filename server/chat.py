@@ -28,7 +28,7 @@ from protocol.events import (
 from protocol.messages import clean_text
 from protocol.text_codec import HELP_LINES
 from server.guard import PasswordGuard
-from server.outgoing import Outgoing
+from server.outgoing import Batch, Outgoing
 from server.settings import Settings
 from server.store import BanRow
 
@@ -156,6 +156,7 @@ class ChatRoom:
         self.closing = False                         # the server is going down: no lefts
         self.deliveries = 0                          # events queued, for the loop's budget
         self._user_list: Outgoing | None = None      # made once per change of membership
+        self._lefts: list[Outgoing] = []             # `left`s not yet sent: see flush_lefts
         self._handlers = {
             Login: self._login, Say: self._say, AskUsers: self._users_list,
             AskWhoami: self._whoami, Logout: self._logout, Ping: self._ping,
@@ -186,6 +187,8 @@ class ChatRoom:
     # ---- what the loop calls -------------------------------------------------
 
     def handle(self, client: Client, command) -> None:
+        if self._lefts:
+            self.flush_lefts()   # what happened before this command is told first
         kind = type(command)
         handler = self._handlers[kind]
         if kind is not Say:
@@ -240,6 +243,20 @@ class ChatRoom:
             self._log_trimmed = entries.popleft().seq
         if self._recent:
             self._forget_old_cids()
+        self.flush_lefts()
+
+    def flush_lefts(self) -> None:
+        """Send the `left`s queued since the last command, as one batch: when a whole class
+        vanishes at once (a switch restarts), each user gets one buffer entry, not 2,000."""
+        lefts, self._lefts = self._lefts, []
+        if lefts:
+            self._broadcast(lefts[0] if len(lefts) == 1 else Batch(lefts))
+
+    def _broadcast(self, outgoing) -> None:
+        if self._lefts:
+            self.flush_lefts()
+        self.deliveries += len(self._users)
+        self._send_to_all(outgoing, self._users.values())
 
     def flush_store(self) -> None:
         if self._store is not None:
@@ -378,8 +395,7 @@ class ChatRoom:
         self._seq += 1
         self._user_list = None
         joined = Outgoing(Joined(nick, self.now_ms(), admin, self._seq))
-        self.deliveries += len(self._users)
-        self._send_to_all(joined, self._users.values())
+        self._broadcast(joined)
         self._remember(joined, None, key)
         client.nick = nick
         client.admin = admin
@@ -425,8 +441,7 @@ class ChatRoom:
         self._seq += 1
         self._user_list = None
         left = Outgoing(Left(client.nick, reason, self.now_ms(), message, self._seq))
-        self.deliveries += len(self._users)
-        self._send_to_all(left, self._users.values())
+        self._lefts.append(left)
         self._remember(left, None, key)
         log.info("%s left (%s)", client.tag, reason)
 
@@ -455,8 +470,7 @@ class ChatRoom:
             message = self._message(client, sender_key, None, text, command.cid)
             self._history.append(message)
             outgoing = Outgoing(message)
-            self.deliveries += len(self._users)
-            self._send_to_all(outgoing, self._users.values())
+            self._broadcast(outgoing)
             self._remember(outgoing, None, None)
             return
         recipient = self._users.get(nicks.key(command.to))
@@ -611,9 +625,8 @@ class ChatRoom:
     def _announce(self, text: str) -> None:
         """A change of order: a sentence and the new state, to everyone."""
         log.info("%s", text)
-        self._send_to_all(Outgoing(Notice(text, self.now_ms())), self._users.values())
-        self._send_to_all(Outgoing(RoomState(self._muted_nicks(), self._muted_all,
-                                             self._slow)), self._users.values())
+        self._broadcast(Outgoing(Notice(text, self.now_ms())))
+        self._broadcast(Outgoing(RoomState(self._muted_nicks(), self._muted_all, self._slow)))
 
     def _muted_nicks(self) -> tuple[str, ...]:
         return tuple(sorted((self._users[k].nick for k in self._muted),

@@ -35,6 +35,7 @@ FRAMES_PER_ROUND = 64      # frames of one connection handled per round; the res
 # the remaining ready sockets wait for the next one: 10,000 users leaving at once must
 # not freeze the loop, and bystanders get their messages between the rounds.
 DELIVERIES_PER_ROUND = 200_000
+CLOSE_COST = 100           # closing a socket costs about as much as 100 deliveries
 _OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _LISTENER = "listener"
 _WAKEUP = "wakeup"
@@ -56,6 +57,7 @@ class ChatServer:
         self._clock = clock
         self._dirty: list[Connection] = []
         self._backlog: list[Connection] = []     # connections with frames still to handle
+        self._deferred: list = []                # ready sockets a busy round left over
         self._slow_readers: set[Connection] = set()   # output left over after a send
         self._per_address: dict[str, int] = {}
         self._this_machine = this_machine()
@@ -90,12 +92,22 @@ class ChatServer:
             while True:
                 room = self.room
                 room.deliveries = 0
-                for key, mask in self.selector.select(0 if self._backlog else TICK):
+                busy = self._backlog or self._dirty or self._deferred
+                ready = self.selector.select(0 if busy else TICK)
+                if self._deferred:
+                    # Those the last round had no time for go first, so a bystander's
+                    # message is not stuck behind a storm of sockets that come first.
+                    waiting = {key.fd for key, _ in self._deferred}
+                    ready = self._deferred + [e for e in ready if e[0].fd not in waiting]
+                    self._deferred = []
+                for index, (key, mask) in enumerate(ready):
                     if room.deliveries > DELIVERIES_PER_ROUND:
-                        break   # the rest are still ready at the next select()
+                        self._deferred = ready[index:]
+                        break
                     self._dispatch(key.data, mask)
                 if self._backlog:
                     self._work_backlog()
+                room.flush_lefts()
                 # Kept before it is echoed: a message a client saw confirmed survives kill -9.
                 self.room.flush_store()
                 self._flush_dirty()
@@ -273,10 +285,17 @@ class ChatServer:
 
     def _flush_dirty(self) -> None:
         dirty = self._dirty
+        room = self.room
+        budget = room.deliveries + DELIVERIES_PER_ROUND
         while dirty:
             batch = dirty[:]
             dirty.clear()
-            for conn in batch:
+            for done, conn in enumerate(batch):
+                if room.deliveries > budget:
+                    # A send that fails closes its connection and tells everyone (`left`):
+                    # past the budget the rest waits for the next round, kept in order.
+                    dirty[:0] = batch[done:]
+                    return
                 if conn.closed:
                     continue
                 if not conn.writing:
@@ -358,6 +377,7 @@ class ChatServer:
         if conn.closed:
             return
         conn.closed = True
+        self.room.deliveries += CLOSE_COST
         self.connections.discard(conn)
         self._slow_readers.discard(conn)
         left = self._per_address.get(conn.ip, 1) - 1

@@ -86,6 +86,7 @@ def test_a_dropped_link_resumes_with_every_missed_event_once_and_nobody_notices(
     room.handle(bob, Say("psst", to="alice"))
     carol, _ = log_in(room, "carol")
     room.handle(carol, Logout())
+    room.flush_lefts()                                       # as the loop does each round
     assert [f["type"] for f in bob.take()] == ["msg", "msg", "msg", "joined", "left"]
 
     back = FakeClient()
@@ -156,6 +157,7 @@ def test_a_non_resumable_user_leaves_at_once(room):
     assert "session" not in welcome
     bob, _ = log_in(room, "bob")
     room.connection_lost(nc_user, "disconnected")
+    room.flush_lefts()                                       # as the loop does each round
     assert [(f["type"], f["nick"]) for f in bob.take()] == [("left", "carol")]
 
 
