@@ -29,6 +29,8 @@ class Login:
     resumable: bool = False        # extension: heartbeat promised, session wanted
     session: Optional[str] = None  # extension: resume this session ...
     seq: int = 0                   # ... from after this event
+    cnonce: Optional[str] = None   # extension: an admin login by proof (protocol/auth.py) ...
+    proof: Optional[str] = None    # ... instead of the password
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,11 @@ class Say:
     text: str
     to: Optional[str] = None
     cid: Optional[str] = None      # extension: the client's id, for exactly-once resends
+
+
+@dataclass(frozen=True, slots=True)
+class AskChallenge:
+    """Extension: ask for a nonce to log in as admin without sending the password."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +108,7 @@ class Help:
     """`-help` of the text dialect; JSON clients have no such frame."""
 
 
-Command = Union[Login, Say, AskUsers, AskWhoami, Logout, Ping, Down, Kick, Help,
+Command = Union[Login, Say, AskChallenge, AskUsers, AskWhoami, Logout, Ping, Down, Kick, Help,
                 AskBans, Unban, Mute, Unmute, Slow]
 
 
@@ -137,6 +144,12 @@ class Welcome:
     muted: tuple[str, ...] = ()
     muted_all: bool = False
     slow: float = 0
+    server_proof: Optional[str] = None   # extension: the server knows the password too
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    nonce: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,5 +256,5 @@ class Unknown:
     type: str
 
 
-Event = Union[Message, Welcome, Joined, Left, UserList, Identity, Pong, Error,
+Event = Union[Message, Welcome, Challenge, Joined, Left, UserList, Identity, Pong, Error,
               Bye, Shutdown, HelpText, BanList, Notice, RoomState, Unknown]

@@ -12,8 +12,8 @@ from json.encoder import encode_basestring as _quote  # JSON string, UTF-8 kept 
 from protocol import errors
 from protocol.errors import ProtocolError
 from protocol.events import (
-    NO_ID, AskBans, AskUsers, AskWhoami, Ban, BanList, Bye, Down, Error, HelpText,
-    Identity, Joined, Kick, Left, Login, Logout, Message, Mute, Notice, Ping, Pong,
+    NO_ID, AskBans, AskChallenge, AskUsers, AskWhoami, Ban, BanList, Bye, Down, Error, HelpText,
+    Challenge, Identity, Joined, Kick, Left, Login, Logout, Message, Mute, Notice, Ping, Pong,
     RoomState, Say, Shutdown, Slow, Unban, Unknown, Unmute, UserList, Welcome,
 )
 
@@ -132,7 +132,8 @@ def _login(frame: dict) -> Login:
     session = _text(frame, "session")
     return Login(_text(frame, "nick", True), _text(frame, "password") or None,
                  resumable=frame.get("resumable") is True or session is not None,
-                 session=session, seq=seq)
+                 session=session, seq=seq, cnonce=_text(frame, "cnonce"),
+                 proof=_text(frame, "proof"))
 
 
 def _ping_id(frame: dict):
@@ -157,6 +158,7 @@ _COMMANDS = {
     "kick": lambda f: Kick(_text(f, "nick", True), _text(f, "reason"),
                            _number(f, "minutes")),
     "bans": lambda f: AskBans(),
+    "challenge": lambda f: AskChallenge(),
     "unban": lambda f: Unban(_text(f, "nick", True)),
     "mute": lambda f: Mute(_text(f, "nick")),
     "unmute": lambda f: Unmute(_text(f, "nick")),
@@ -197,6 +199,8 @@ def _welcome_fields(e: Welcome) -> dict:
         fields["resumed"] = True
     if e.gap:
         fields["gap"] = True
+    if e.server_proof is not None:
+        fields["server_proof"] = e.server_proof
     return fields
 
 
@@ -231,6 +235,7 @@ _EVENT_FIELDS = {
     HelpText: lambda e: {"type": "help", "lines": list(e.lines)},
     BanList: lambda e: {"type": "bans", "bans": [_ban_fields(b) for b in e.bans]},
     Notice: lambda e: {"type": "notice", "text": e.text, "ts": e.ts},
+    Challenge: lambda e: {"type": "challenge", "nonce": e.nonce},
     RoomState: lambda e: {"type": "room", "muted": list(e.muted), "muted_all": e.muted_all,
                           "slow": e.slow},
 }
@@ -265,6 +270,8 @@ def _command_fields(command) -> dict:
             fields["resumable"] = True
         if command.session is not None:
             fields.update(session=command.session, seq=command.seq)
+        if command.proof is not None:
+            fields.update(cnonce=command.cnonce, proof=command.proof)
         return fields
     if isinstance(command, Say):
         return _optional({"type": "msg", "text": command.text, "to": command.to},
@@ -281,7 +288,8 @@ def _command_fields(command) -> dict:
         return _optional({"type": name}, "nick", command.nick)
     if isinstance(command, Slow):
         return {"type": "slow", "seconds": command.seconds}
-    simple = {AskUsers: "users", AskWhoami: "whoami", Logout: "logout", AskBans: "bans"}
+    simple = {AskUsers: "users", AskWhoami: "whoami", Logout: "logout", AskBans: "bans",
+              AskChallenge: "challenge"}
     if type(command) not in simple:
         # Help: the text dialect's `-help` has no JSON frame; a client answers it itself.
         raise ProtocolError(errors.UNKNOWN_TYPE,
@@ -330,7 +338,7 @@ def _welcome(f: dict) -> Welcome:
                    heartbeat=float(f.get("heartbeat", 0)), grace=float(f.get("grace", 0)),
                    resumed=f.get("resumed") is True, gap=f.get("gap") is True,
                    muted=_strings(f.get("muted", [])), muted_all=f.get("muted_all") is True,
-                   slow=float(f.get("slow", 0)))
+                   slow=float(f.get("slow", 0)), server_proof=f.get("server_proof"))
 
 
 def _ban(f: dict) -> Ban:
@@ -355,6 +363,7 @@ _EVENTS = {
     "shutdown": lambda f: Shutdown(_str(f.get("by", "server")), _str(f.get("reason", ""))),
     "bans": lambda f: BanList(tuple(_ban(b) for b in f["bans"])),
     "notice": lambda f: Notice(_str(f["text"]), _int(f.get("ts", 0))),
+    "challenge": lambda f: Challenge(_str(f["nonce"])),
     "room": lambda f: RoomState(_strings(f.get("muted", [])), f.get("muted_all") is True,
                                 float(f.get("slow", 0))),
 }

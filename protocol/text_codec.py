@@ -9,7 +9,7 @@ import time
 from protocol import errors
 from protocol.errors import ProtocolError
 from protocol.events import (
-    AskBans, AskUsers, AskWhoami, BanList, Bye, Down, Error, Help, HelpText, Identity,
+    AskBans, AskUsers, AskWhoami, BanList, Bye, Challenge, Down, Error, Help, HelpText, Identity,
     Joined, Kick, Left, Login, Logout, Message, Mute, Notice, Pong, RoomState, Say,
     Shutdown, Slow, Unban, Unmute, UserList, Welcome,
 )
@@ -233,6 +233,7 @@ _FORMATS = {
     Shutdown: _shutdown,
     HelpText: lambda e: "\n".join(e.lines),
     Notice: lambda e: f"* {one_line(e.text)}",
+    Challenge: lambda e: f"* challenge {e.nonce}",
     RoomState: lambda e: _room(e),
     BanList: lambda e: _bans(e),
 }

@@ -18,10 +18,10 @@ import time
 from collections import deque
 from typing import Protocol
 
-from protocol import SERVER_NAME, errors, nicks
+from protocol import SERVER_NAME, auth, errors, nicks
 from protocol.errors import ProtocolError
 from protocol.events import (
-    AskBans, AskUsers, AskWhoami, Ban, BanList, Bye, Down, Error, Help, HelpText,
+    AskBans, AskChallenge, AskUsers, AskWhoami, Ban, BanList, Bye, Challenge, Down, Error, Help, HelpText,
     Identity, Joined, Kick, Left, Login, Logout, Message, Mute, Notice, Ping, Pong,
     RoomState, Say, Shutdown, Slow, Unban, Unmute, UserList, Welcome,
 )
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # What a command costs from a connection's work budget (Settings.command_rate). A `msg`
 # has its own budget (the rate limit); a user list costs more the longer it is.
-_WORK = {Login: 3, AskUsers: 1, AskWhoami: 1, Ping: 1, Help: 2, Logout: 1, Down: 1,
+_WORK = {Login: 3, AskChallenge: 2, AskUsers: 1, AskWhoami: 1, Ping: 1, Help: 2, Logout: 1, Down: 1,
          Kick: 1, AskBans: 2, Unban: 1, Mute: 1, Unmute: 1, Slow: 1}
 USERS_PER_WORK_UNIT = 200
 
@@ -162,6 +162,7 @@ class ChatRoom:
             AskWhoami: self._whoami, Logout: self._logout, Ping: self._ping,
             Down: self._down, Kick: self._kick, Help: self._help, AskBans: self._list_bans,
             Unban: self._unban, Mute: self._mute, Unmute: self._unmute, Slow: self._slow_mode,
+            AskChallenge: self._challenge,
         }
         if store is not None:
             self._reload(store)
@@ -198,7 +199,7 @@ class ChatRoom:
             if not client.may_work(weight):
                 client.send(_TOO_MANY_COMMANDS)
                 return
-        if client.nick is None and not isinstance(command, (Login, Ping, Help)):
+        if client.nick is None and not isinstance(command, (Login, Ping, Help, AskChallenge)):
             self._refuse(client, errors.NOT_LOGGED_IN, "Log in first: send your nickname.")
             return
         try:
@@ -283,7 +284,7 @@ class ChatRoom:
         key = nicks.key(nick)
         if command.session is not None and self._resume(client, command, nick, key):
             return
-        admin = bool(command.password)
+        admin = bool(command.password) or command.proof is not None
         if not admin:
             if getattr(client, "reserve", False):
                 self._refuse(client, errors.SERVER_FULL, "The server is full; the last seats "
@@ -291,10 +292,13 @@ class ChatRoom:
                 client.close_after_output()
                 return
             self._check_bans(client, key)
-        if admin and not self._password_accepted(client, command.password, key):
-            return
+        proof = None
+        if admin:
+            accepted, proof = self._admin_accepted(client, command, key)
+            if not accepted:
+                return
         self._check_free(nick, key, admin)
-        self._add(client, nick, key, admin, command.resumable)
+        self._add(client, nick, key, admin, command.resumable, proof)
 
     def _check_free(self, nick: str, key: str, admin: bool) -> None:
         if key in self._users:
@@ -324,15 +328,34 @@ class ChatRoom:
                 refusal.until = int(ban.until * 1000)
                 raise refusal
 
-    def _password_accepted(self, client: Client, password: str, key: str) -> bool:
+    def _challenge(self, client: Client, command: AskChallenge) -> None:
+        client.challenge = auth.make_nonce()
+        client.send(Outgoing(Challenge(client.challenge)))
+
+    def _credential(self, client: Client, command: Login) -> tuple[bool, str | None]:
+        """Is it the admin password (or a proof of it)? And the server's proof to send."""
+        if command.proof is None:
+            expected = self.settings.admin_password.encode("utf-8")
+            return hmac.compare_digest(command.password.encode("utf-8"), expected), None
+        nonce, client.challenge = client.challenge, None    # a nonce is good for one try
+        if nonce is None or not command.cnonce:
+            return False, None
+        key = auth.password_key(self.settings.admin_password)
+        expected = auth.client_proof(key, nonce, command.cnonce, command.nick)
+        if not auth.proofs_match(expected, command.proof):
+            return False, None
+        return True, auth.server_proof(key, nonce, command.cnonce)
+
+    def _admin_accepted(self, client: Client, command: Login,
+                        key: str) -> tuple[bool, str | None]:
         """True for the admin password; refuses (and may close) otherwise."""
         now = self._monotonic()
         left = self._guard.locked(client.ip, key, now)
         code = errors.LOCKED_OUT
         if not left:
-            expected = self.settings.admin_password.encode("utf-8")
-            if hmac.compare_digest(password.encode("utf-8"), expected):
-                return True
+            accepted, proof = self._credential(client, command)
+            if accepted:
+                return True, proof
             verdict = self._guard.failed(client.ip, key, now)
             if verdict.first_of_burst:
                 log.warning("%s: wrong admin password (further ones from this address are "
@@ -355,7 +378,7 @@ class ChatRoom:
                   f"You can still join without the password.",
             until=self.now_ms() + seconds * 1000)))
         client.close_after_output()
-        return False
+        return False, None
 
     def _resume(self, client: Client, command: Login, nick: str, key: str) -> bool:
         """Take a session back; False when there is none to take (log in afresh)."""
@@ -381,7 +404,7 @@ class ChatRoom:
         return True
 
     def _welcome(self, client: Client, session: Session | None, resumed=False,
-                 gap=False) -> Welcome:
+                 gap=False, proof: str | None = None) -> Welcome:
         return Welcome(
             client.nick, tuple(self._nicks), client.admin,
             () if resumed else tuple(self._history), SERVER_NAME, tuple(self.admins),
@@ -389,9 +412,10 @@ class ChatRoom:
             heartbeat=self.settings.heartbeat if session else 0,
             grace=self.settings.resume_grace if session else 0,
             resumed=resumed, gap=gap, muted=self._muted_nicks(), muted_all=self._muted_all,
-            slow=self._slow)
+            slow=self._slow, server_proof=proof)
 
-    def _add(self, client: Client, nick: str, key: str, admin: bool, resumable: bool) -> None:
+    def _add(self, client: Client, nick: str, key: str, admin: bool, resumable: bool,
+             proof: str | None = None) -> None:
         self._seq += 1
         self._user_list = None
         joined = Outgoing(Joined(nick, self.now_ms(), admin, self._seq))
@@ -416,7 +440,7 @@ class ChatRoom:
             session = Session(key, self._seq)
             self._sessions[session.token] = session
         client.session = session
-        client.send_answer(Outgoing(self._welcome(client, session)))
+        client.send_answer(Outgoing(self._welcome(client, session, proof=proof)))
         log.info("%s logged in%s", client.tag, " as admin" if admin else "")
 
     def _end_session(self, client) -> None:

@@ -31,7 +31,7 @@ class Connection:
         "sock", "ip", "port", "nick", "admin", "dialect", "decoder", "output",
         "output_size", "reading", "writing", "closing", "closed", "overflowed", "deadline",
         "session", "last_heard", "connected_at", "prompted", "allowance",
-        "pending", "paused", "registered", "reserve",
+        "pending", "paused", "registered", "reserve", "challenge",
         "_bucket", "_work", "_settings", "_clock", "_dirty", "_max_output",
     )
 
@@ -60,6 +60,7 @@ class Connection:
         self.paused = False                 # not read until `pending` is handled
         self.registered = True              # with the selector
         self.reserve = False                # on a seat kept for admins
+        self.challenge = None               # the nonce of an admin login by proof
         self._bucket = (TokenBucket(settings.rate_limit, settings.rate_burst, clock())
                         if settings.rate_limit > 0 else None)
         # Every other command costs work too (a user list of 5,000 names costs more

@@ -9,8 +9,9 @@ from dataclasses import replace
 
 import pytest
 
+from protocol import auth
 from protocol.events import (
-    AskBans, Kick, Login, Logout, Mute, Say, Slow, Unban, Unmute,
+    AskBans, AskChallenge, Kick, Login, Logout, Mute, Say, Slow, Unban, Unmute,
 )
 from server.chat import ChatRoom
 from server.settings import Settings
@@ -28,6 +29,7 @@ class FakeClient:
     def __init__(self, ip="10.0.0.1", port=40000):
         self.nick, self.admin, self.session = None, False, None
         self.ip, self.tag, self.closing = ip, f"{ip}:{port}", False
+        self.challenge = None
         self.received: list[dict] = []
 
     def send(self, outgoing):
@@ -327,3 +329,45 @@ def test_the_teachers_nick_stays_the_teachers_after_they_leave(room):
     assert refusal["code"] == "nick_taken" and "an admin's nickname" in refusal["message"]
     back, welcome = log_in(room, "Teacher", password="pw")   # the password takes it back
     assert welcome["admin"] is True
+
+
+def prove(room, client, nick, password, cnonce="c0ffee"):
+    room.handle(client, AskChallenge())
+    nonce = client.take()[0]["nonce"]
+    key = auth.password_key(password)
+    return nonce, Login(nick, cnonce=cnonce, proof=auth.client_proof(key, nonce, cnonce, nick))
+
+
+def test_an_admin_logs_in_by_proof_and_the_server_proves_it_knows_the_password(room):
+    teacher = FakeClient()
+    nonce, login = prove(room, teacher, "Teacher", "pw")
+    room.handle(teacher, login)
+    welcome = teacher.take()[0]
+    assert welcome["admin"] is True
+    assert welcome["server_proof"] == auth.server_proof(auth.password_key("pw"), nonce,
+                                                        "c0ffee")
+
+
+def test_a_recorded_login_cannot_be_replayed(room):
+    teacher = FakeClient()
+    _, recorded = prove(room, teacher, "Teacher", "pw")
+    room.handle(teacher, recorded)
+    assert teacher.take()[0]["admin"] is True
+    for attempt in range(2):                  # on a new connection, or after a new nonce
+        thief = FakeClient("10.0.0.66")
+        if attempt:
+            room.handle(thief, AskChallenge())
+            thief.take()
+        room.handle(thief, replace(recorded, nick="Teacher"))
+        assert thief.take()[0]["code"] == "bad_password"
+
+
+def test_a_wrong_proof_counts_as_a_wrong_password(room):
+    guesser = FakeClient("10.0.0.66")
+    codes = []
+    for n in range(5):
+        _, login = prove(room, guesser, "eve", f"guess{n}")
+        room.handle(guesser, login)
+        codes.append(guesser.take()[0]["code"])
+    assert codes == ["bad_password"] * 5
+    assert guesser.closing
