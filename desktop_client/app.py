@@ -16,8 +16,9 @@ from typing import Optional
 
 from protocol.events import Logout
 from protocol.text_codec import clock
-from desktop_client import config, theme, textsafe
+from desktop_client import config, i18n, theme, textsafe
 from desktop_client.connect_dialog import ConnectDialog
+from desktop_client.i18n import _
 from desktop_client.lifecycle import RETRYING, Phase
 from desktop_client.net import Connection
 from desktop_client.panes import (
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 PUMP_MS = 30          # how often the queue is drained when idle
 BATCH = 200           # events per drain; the rest waits for the next round
 TICK_MS = 200         # the heartbeat's and the retry countdown's clock
+EVENT_QUEUE_MAX = 2000   # events read but not yet shown; the reader waits when it is full
 LOGOUT_WAIT = 1.0     # seconds the window waits for a clean logout when closed
 
 
@@ -43,9 +45,12 @@ class ChatApp:
         self.root = root
         self.settings = settings or config.load()
         self.remember = remember
+        i18n.set_language(self.settings.lang or i18n.system_language())
         self.fonts = theme.setup(root)
         textsafe.probe(root)
-        self.events: queue.Queue = queue.Queue()
+        # Bounded: when the window falls behind, the reader stops reading, the server's
+        # output limit takes over, and memory here stays flat (back-pressure).
+        self.events: queue.Queue = queue.Queue(EVENT_QUEUE_MAX)
         self.presenter = Presenter()
         self.connection: Optional[Connection] = None
         self.reason_dialog: Optional[ReasonDialog] = None
@@ -54,7 +59,7 @@ class ChatApp:
         self.password_dialog: Optional[PasswordDialog] = None
         self.user_menu: Optional[tkinter.Menu] = None
         self._in_chat = False
-        self._users_version = -1
+        self._users_state = None
         self._retry_at: Optional[float] = None    # monotonic time of the next attempt
         self._closed = False
 
@@ -67,9 +72,7 @@ class ChatApp:
         root.bind("<FocusIn>", lambda e: self._focus_changed())
         root.bind("<FocusOut>", lambda e: self.root.after_idle(self._focus_changed))
 
-        self.dialog = ConnectDialog(root, self.settings, self.connect)
-        self.dialog.grid(row=0, column=0, sticky="nsew")
-        self._build_chat()
+        self._build()
         self.dialog.focus_first_empty()
         self._pump_job = root.after(PUMP_MS, self.pump)
         self._tick_job = root.after(TICK_MS, self.tick)
@@ -77,6 +80,24 @@ class ChatApp:
     @property
     def password(self) -> Optional[str]:
         return self.presenter.password
+
+    def _build(self) -> None:
+        self.dialog = ConnectDialog(self.root, self.settings, self.connect,
+                                    on_language=self.set_language)
+        self.dialog.grid(row=0, column=0, sticky="nsew")
+        self._build_chat()
+
+    def set_language(self, code: str) -> None:
+        """The dialog's language menu: everything is built again in that language."""
+        if self._in_chat:
+            return
+        typed = self.dialog.typed()
+        self.settings.lang = i18n.set_language(code)
+        self.dialog.destroy()
+        self.chat.destroy()
+        self._build()
+        self.dialog.fill(*typed)
+        self.dialog.focus_first_empty()
 
     def _build_chat(self) -> None:
         chat = self.chat = ttk.Frame(self.root)
@@ -91,16 +112,17 @@ class ChatApp:
         body.grid(row=2, column=0, sticky="nsew")
         body.columnconfigure(0, weight=1)
         body.rowconfigure(0, weight=1)
-        self.messages = MessagePane(body, self.fonts)
+        self.messages = MessagePane(body, self.fonts, on_action=self.run_action)
         self.messages.grid(row=0, column=0, sticky="nsew")
         self.users = UserPane(body, self.fonts, self.pick, self.ask_kick, self.ask_down,
                               on_menu=self.show_user_menu, on_mute_class=self.toggle_class_mute,
-                              on_slow=self.ask_slow, on_bans=self.ask_bans)
+                              on_slow=self.ask_slow, on_bans=self.ask_bans,
+                              rows=self.presenter.user_rows)
         self.users.grid(row=0, column=1, rowspan=3, sticky="nsew", padx=(12, 0))
         self.room = ttk.Label(body, text="", style="Room.TLabel", padding=(0, 6, 0, 0))
         self.room.grid(row=1, column=0, sticky="w")
         self.room.grid_remove()
-        self.input = InputBar(body, self.send_typed)
+        self.input = InputBar(body, self.fonts, self.send_typed)
         self.input.grid(row=2, column=0, sticky="we")
         self.status = ttk.Label(chat, text="", style="Status.TLabel", padding=(14, 0, 14, 6))
         self.status.grid(row=3, column=0, sticky="we")
@@ -109,12 +131,9 @@ class ChatApp:
 
     def connect(self, host: str, port: int, nick: str, password: Optional[str]) -> None:
         """Start connecting (from the dialog or the command line); never blocks."""
-        self.settings = config.Settings(host, port, nick)
+        self.settings = config.Settings(host, port, nick, i18n.language())
         if not self._in_chat:
-            self.dialog.host.set(host)
-            self.dialog.port.set(str(port))
-            self.dialog.nick.set(nick)
-            self.dialog.password.set(password or "")
+            self.dialog.fill(host, str(port), nick, password or "")
             self.dialog.set_busy(True)
         self._open_connection(self.presenter.connecting(nick, password))
 
@@ -134,8 +153,9 @@ class ChatApp:
         if p.state not in RETRYING and p.state != REFUSED:
             return
         self._retry_at = None
-        self.banner.show(p.banner.kind if p.banner else "lost", "Connecting again…")
-        self.banner.reconnect_button.state(["disabled"])
+        self.banner.show(p.banner.kind if p.banner else "lost",
+                         p.banner.says() if p.banner else _("Connecting again…"),
+                         p.banner.can_reconnect if p.banner else True, reconnect_enabled=False)
         self._open_connection(p.attempt())
 
     def _schedule_retry(self, seconds: float) -> None:
@@ -147,8 +167,7 @@ class ChatApp:
         if self._retry_at is None or not p.banner:
             return
         left = max(1, math.ceil(self._retry_at - time.monotonic()))
-        self.banner.show(p.banner.kind, f"{p.banner.text} Next try in {left} s.")
-        self.banner.reconnect_button.state(["!disabled"])
+        self.banner.show(p.banner.kind, p.banner.says(left), p.banner.can_reconnect)
 
     # ---- the pump: network events -> screen ---------------------------------------------
 
@@ -168,8 +187,8 @@ class ChatApp:
                     lines.extend(self._network(kind, payload))
                 except Exception:   # one odd frame must not stop the conversation
                     log.exception("could not show %r", payload)
-                    lines.append(error_line("The server sent something this client "
-                                            "cannot show; it was skipped."))
+                    lines.append(error_line(_("The server sent something this app "
+                                              "cannot show; it was skipped.")))
                 lines.extend(self._carry_out(self.presenter.effects()))
             if lines:
                 self.messages.add(lines)
@@ -237,6 +256,13 @@ class ChatApp:
         if not self._closed:
             self._carry_out(self.presenter.resend(cid))
 
+    def run_action(self, action: str) -> None:
+        """A click on Retry or Undo in the conversation."""
+        lines = self.presenter.run_action(action)
+        lines += self._carry_out(self.presenter.effects())
+        self.messages.add(lines)
+        self.refresh()
+
     def _back_to_dialog(self, text: str) -> None:
         self._drop_connection()
         self.dialog.show_error(text)
@@ -265,6 +291,7 @@ class ChatApp:
             self.messages.add(result.lines)
         if result.command is not None:
             self._send(result.command)
+        self._carry_out(self.presenter.effects())
         if result.quit:
             self.root.after(50, self.close)
         self.refresh()
@@ -274,7 +301,7 @@ class ChatApp:
         self.presenter.select_recipient(nick)
         self.refresh()
         if self._in_chat and self.presenter.can_type:
-            self.input.entry.focus_set()
+            self.input.focus()
 
     # ---- the teacher's order ---------------------------------------------------------------
 
@@ -293,14 +320,15 @@ class ChatApp:
         menu = self.user_menu = tkinter.Menu(self.root, tearoff=False)
         if nick is not None and not p.is_me(nick):
             muted = p.is_muted(nick)
-            menu.add_command(label=f"Kick {nick}…", command=lambda: self.ask_kick(nick))
-            menu.add_command(label=f"Unmute {nick}" if muted else f"Mute {nick}",
-                             command=lambda: self._send(p.mute_command(nick, not muted)))
+            menu.add_command(label=_("Kick {nick}…").format(nick=nick),
+                             command=lambda: self.ask_kick(nick))
+            menu.add_command(label=(_("Unmute {nick}") if muted else _("Mute {nick}")).format(
+                nick=nick), command=lambda: self._send(p.mute_command(nick, not muted)))
             menu.add_separator()
-        menu.add_command(label="Unmute the class" if p.muted_all else "Mute the class",
+        menu.add_command(label=_("Unmute the class") if p.muted_all else _("Mute the class"),
                          command=self.toggle_class_mute)
-        menu.add_command(label="Slow mode…", command=self.ask_slow)
-        menu.add_command(label="Bans…", command=self.ask_bans)
+        menu.add_command(label=_("Slow mode…"), command=self.ask_slow)
+        menu.add_command(label=_("Bans…"), command=self.ask_bans)
         return menu
 
     def menu_labels(self) -> list:
@@ -315,7 +343,8 @@ class ChatApp:
         if not (self.presenter.admin and nick):
             return
         self.reason_dialog = ReasonDialog(
-            self.root, "Remove user", f"Remove {nick} from the chat?", "Remove",
+            self.root, _("Remove user"), _("Remove {nick} from the chat?").format(nick=nick),
+            _("Remove"),
             lambda reason, minutes: self._send(
                 self.presenter.kick_command(nick, reason, minutes)),
             minutes=DEFAULT_KICK_MINUTES)
@@ -324,9 +353,9 @@ class ChatApp:
         if not self.presenter.admin:
             return
         self.reason_dialog = ReasonDialog(
-            self.root, "Shut down server",
-            "Shut the chat server down for everyone? All students will be disconnected.",
-            "Shut down", lambda reason: self._send(self.presenter.down_command(reason)))
+            self.root, _("Shut down server"),
+            _("Shut the chat server down for everyone? All students will be disconnected."),
+            _("Shut down"), lambda reason: self._send(self.presenter.down_command(reason)))
 
     def toggle_class_mute(self) -> None:
         if self.presenter.admin:
@@ -373,9 +402,10 @@ class ChatApp:
             self._enter_chat()
         if not self._in_chat:
             return
-        if (p.users_version, p.online) != self._users_version:
-            self._users_version = (p.users_version, p.online)
-            self.users.show_users(p.user_rows(), p.recipient, len(p.users), p.online)
+        ops = p.take_user_ops()
+        if ops or (p.user_count, p.online) != self._users_state:
+            self._users_state = (p.user_count, p.online)
+            self.users.show_users(ops, p.recipient, p.user_count, p.online)
         else:
             self.users.select(p.recipient)
         self.users.show_admin(p.admin, p.recipient is not None, p.online, p.muted_all)
@@ -387,32 +417,24 @@ class ChatApp:
         self.room.configure(text=room)
         (self.room.grid if room else self.room.grid_remove)()
         where = f"{self.settings.host}:{self.settings.port}"
-        if p.online:
-            role = " · admin" if p.admin else ""
-            self.header.show(f"ClassChat — {p.me}", f"{len(p.users)} online{role}")
-            self.status.configure(text=f"Connected to {where} · {p.server_name}")
-        else:
-            self.header.show(f"ClassChat — {p.me}", "offline")
-            self.status.configure(text=f"Not connected ({where})")
+        self.header.show(f"ClassChat — {p.me}", p.header_info())
+        self.status.configure(text=p.status_text(where))
         if p.banner and not p.online:
-            if self._retry_at is None and self.connection is None:
-                self.banner.show(p.banner.kind, p.banner.text, p.banner.can_reconnect)
-                self.banner.reconnect_button.state(["!disabled"])
-            elif self._retry_at is None:
-                self.banner.show(p.banner.kind, p.banner.text, p.banner.can_reconnect)
-                self.banner.reconnect_button.state(["disabled"])
+            if self._retry_at is None:
+                self.banner.show(p.banner.kind, p.banner.says(), p.banner.can_reconnect,
+                                 reconnect_enabled=self.connection is None)
         elif p.online:
-            self.banner.grid_remove()
+            self.banner.hide()
 
     def _enter_chat(self) -> None:
         self._in_chat = True
         if self.remember:
             config.save(config.Settings(self.settings.host, self.settings.port,
-                                        self.presenter.me))
+                                        self.presenter.me, self.settings.lang))
         self.dialog.grid_remove()
         self.chat.grid(row=0, column=0, sticky="nsew")
         self.input.set_enabled(True)
-        self.input.entry.focus_set()
+        self.input.focus()
 
     # ---- closing ---------------------------------------------------------------------------
 
@@ -442,5 +464,6 @@ class ChatApp:
 
 def describe_ban(ban) -> str:
     who = " ".join(part for part in (ban.nick, f"({ban.ip})" if ban.ip else None) if part)
-    text = f"{who or '?'} until {clock(ban.until)}, by {ban.by}"
+    text = _("{who} until {time}, by {admin}").format(who=who or "?", time=clock(ban.until),
+                                                     admin=ban.by)
     return text + (f": {ban.reason}" if ban.reason else "")

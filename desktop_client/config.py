@@ -17,6 +17,7 @@ class Settings:
     host: str = "localhost"
     port: int = PORT
     nick: str = ""
+    lang: str = ""     # en, ru, pt; empty: the system's language
     # The admin password is never written to disk.
 
 
@@ -52,6 +53,8 @@ def load() -> Settings:
         settings.port = data["port"]
     if isinstance(data.get("nick"), str):
         settings.nick = data["nick"]
+    if isinstance(data.get("lang"), str):
+        settings.lang = data["lang"]
     return settings
 
 

@@ -4,6 +4,8 @@ import tkinter
 from tkinter import ttk
 from typing import Callable
 
+from desktop_client import i18n
+from desktop_client.i18n import _
 from desktop_client.presenter import local_nick_problem
 from desktop_client.textsafe import tk_safe
 
@@ -11,9 +13,12 @@ from desktop_client.textsafe import tk_safe
 class ConnectDialog(ttk.Frame):
     """A card in the middle of the window. `on_connect(host, port, nick, password)`."""
 
-    def __init__(self, master, settings, on_connect: Callable):
+    def __init__(self, master, settings, on_connect: Callable,
+                 on_language: Callable = lambda code: None):
         super().__init__(master, style="TFrame", padding=24)
         self.on_connect = on_connect
+        self.on_language = on_language
+        self.language = tkinter.StringVar(self, i18n.LANGUAGES[i18n.language()])
         self.host = tkinter.StringVar(self, settings.host)
         self.port = tkinter.StringVar(self, str(settings.port))
         self.nick = tkinter.StringVar(self, settings.nick)
@@ -29,21 +34,25 @@ class ConnectDialog(ttk.Frame):
         card.columnconfigure(0, weight=1)
         ttk.Label(card, text="ClassChat", style="Title.TLabel").grid(
             row=0, column=0, columnspan=2, sticky="w")
-        ttk.Label(card, text="Join the chat of your class.", style="Subtitle.TLabel").grid(
+        ttk.Label(card, text=_("Join the chat of your class."), style="Subtitle.TLabel").grid(
             row=1, column=0, columnspan=2, sticky="w", pady=(0, 14))
+        self.language_box = ttk.Combobox(card, textvariable=self.language, state="readonly",
+                                         values=list(i18n.LANGUAGES.values()), width=10)
+        self.language_box.grid(row=0, column=1, sticky="ne")
+        self.language_box.bind("<<ComboboxSelected>>", lambda e: self._language_picked())
 
-        self.host_entry = self._field(card, 2, "Server", self.host, width=24)
-        self.port_entry = self._field(card, 2, "Port", self.port, column=1, width=7)
-        self.nick_entry = self._field(card, 4, "Nickname", self.nick, columnspan=2)
-        self.password_entry = self._field(card, 6, "Admin password", self.password,
+        self.host_entry = self._field(card, 2, _("Server"), self.host, width=24)
+        self.port_entry = self._field(card, 2, _("Port"), self.port, column=1, width=7)
+        self.nick_entry = self._field(card, 4, _("Nickname"), self.nick, columnspan=2)
+        self.password_entry = self._field(card, 6, _("Admin password"), self.password,
                                           columnspan=2, show="•")
-        ttk.Label(card, text="Only for the teacher; students leave it empty.",
+        ttk.Label(card, text=_("Only for the teacher; students leave it empty."),
                   style="Hint.TLabel").grid(row=8, column=0, columnspan=2, sticky="w")
 
         self.message_label = ttk.Label(card, textvariable=self.message, style="Error.TLabel",
                                        wraplength=320, justify="left")
         self.message_label.grid(row=9, column=0, columnspan=2, sticky="we", pady=(12, 0))
-        self.connect_button = ttk.Button(card, text="Connect", style="Accent.TButton",
+        self.connect_button = ttk.Button(card, text=_("Connect"), style="Accent.TButton",
                                          command=self.submit)
         self.connect_button.grid(row=10, column=0, columnspan=2, sticky="we", pady=(12, 0))
         for entry in (self.host_entry, self.port_entry, self.nick_entry, self.password_entry):
@@ -60,17 +69,30 @@ class ConnectDialog(ttk.Frame):
 
     # ---- logic (no Tk needed to decide) ---------------------------------------------
 
+    def _language_picked(self) -> None:
+        names = {name: code for code, name in i18n.LANGUAGES.items()}
+        self.on_language(names.get(self.language.get(), i18n.DEFAULT))
+
+    def typed(self) -> tuple:
+        return self.host.get(), self.port.get(), self.nick.get(), self.password.get()
+
+    def fill(self, host: str, port: str, nick: str, password: str) -> None:
+        self.host.set(host)
+        self.port.set(port)
+        self.nick.set(nick)
+        self.password.set(password)
+
     def values(self):
         """(host, port, nick, password) or raise ValueError with a sentence."""
         host = self.host.get().strip()
         if not host:
-            raise ValueError("Enter the server address your teacher gave you.")
+            raise ValueError(_("Enter the server address your teacher gave you."))
         try:
             port = int(self.port.get().strip())
             if not 0 < port < 65536:
                 raise ValueError
         except ValueError:
-            raise ValueError("The port is a number between 1 and 65535 (usually 5050).")
+            raise ValueError(_("The port is a number between 1 and 65535 (usually 5050)."))
         nick = self.nick.get().strip()
         problem = local_nick_problem(nick)
         if problem:
@@ -91,7 +113,7 @@ class ConnectDialog(ttk.Frame):
     def set_busy(self, busy: bool) -> None:
         if busy:
             self.message_label.configure(style="Hint.TLabel")
-            self.message.set("Connecting…")
+            self.message.set(_("Connecting…"))
             self.connect_button.state(["disabled"])
         else:
             self.connect_button.state(["!disabled"])

@@ -21,22 +21,28 @@ from protocol import MAX_SERVER_FRAME, json_codec
 from protocol.errors import ProtocolError
 from protocol.events import Error, Login
 from protocol.framing import LineDecoder, TooLong
+from desktop_client.i18n import _
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 6.0
+POST_WAIT = 0.2        # how often a reader waiting on a full queue checks for close()
 READ_SIZE = 65536
 _STOP = object()
 
 
 def describe_connect_error(host: str, port: int, error: OSError) -> str:
     if isinstance(error, socket.gaierror):
-        return f"Cannot find the computer “{host}”. Check the server address."
+        return _("Cannot find the computer “{host}”. Check the server address.").format(
+            host=host)
     if isinstance(error, ConnectionRefusedError):
-        return f"No chat server is running on {host}:{port}. Is the server started?"
+        return _("No chat server is running on {host}:{port}. Is the server started?").format(
+            host=host, port=port)
     if isinstance(error, (socket.timeout, TimeoutError)):
-        return f"{host}:{port} did not answer. Check the address and the network."
-    return f"Cannot connect to {host}:{port}: {error.strerror or error}."
+        return _("{host}:{port} did not answer. Check the address and the network.").format(
+            host=host, port=port)
+    return _("Cannot connect to {host}:{port}: {error}.").format(
+        host=host, port=port, error=error.strerror or error)
 
 
 class Connection:
@@ -81,8 +87,18 @@ class Connection:
 
     # ---- background threads ------------------------------------------------------
 
-    def _post(self, kind: str, payload) -> None:
-        self._events.put((self, kind, payload))
+    def _post(self, kind: str, payload) -> bool:
+        """Hand an item to the Tk thread. The queue is bounded: when the window is
+        behind, the reader waits here instead of reading on (so memory stays flat and
+        the server's output limit decides); a closed connection stops waiting."""
+        item = (self, kind, payload)
+        while True:
+            try:
+                self._events.put(item, timeout=POST_WAIT)
+                return True
+            except queue.Full:
+                if self._closing.is_set():
+                    return False
 
     def _run(self, login: Login) -> None:
         try:
@@ -119,19 +135,21 @@ class Connection:
             for frame in frames:
                 if isinstance(frame, bytes) and not frame.lstrip()[:1] == b"{":
                     continue   # a prompt for people at a terminal, not for us
-                self._post("event", self._decode(frame))
+                if not self._post("event", self._decode(frame)):
+                    return ""
             if not data:
                 return ""
 
     @staticmethod
     def _decode(frame):
         if isinstance(frame, TooLong):
-            return Error("line_too_long", "The server sent a line that is too long; skipped.")
+            return Error("line_too_long", _("The server sent a line that is too long; skipped."))
         try:
             return json_codec.decode_event(frame)
         except ProtocolError as problem:
             log.warning("bad frame from the server: %s", problem)
-            return Error(problem.code, f"The server sent something unreadable ({problem.code}).")
+            return Error(problem.code, _("The server sent something unreadable ({code}).").format(
+                code=problem.code))
 
     def _write(self) -> None:
         sock = self._sock

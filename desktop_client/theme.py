@@ -20,9 +20,12 @@ ADMIN_FG = "#e0a100"     # the admin star in the user list
 WARN_BG = "#fff4d6"
 DANGER_BG = "#fde7e7"
 
-# Readable on white, distinct from each other; nick_colour() picks one per nick.
-NICK_COLOURS = ("#c62828", "#1565c0", "#2e7d32", "#d35400", "#6a1b9a",
-                "#00838f", "#ad1457", "#5d4037", "#283593", "#7b7d00")
+# 24 colours, each with a contrast of at least 4.6:1 on white and on the own/private
+# bands (WCAG AA for text), hues interleaved so neighbours differ; nick_colour() picks one.
+NICK_COLOURS = ("#cd1d1d", "#34761e", "#1b6bbb", "#b82e95", "#6b6b0f", "#1e7660",
+                "#7f20df", "#af4d2c", "#117811", "#3359cc", "#c91d73", "#5d721d",
+                "#117474", "#a232c8", "#9c5916", "#1f7a36", "#2020df", "#c43156",
+                "#427411", "#23718b", "#b71ab7", "#7e6720", "#117845", "#5933cc")
 
 
 class Fonts:
@@ -43,6 +46,8 @@ class Fonts:
         self.chat_bold = tkfont.Font(root, family=family, size=size + 1, weight="bold")
         self.title = tkfont.Font(root, family=family, size=size + 9, weight="bold")
         self.header = tkfont.Font(root, family=family, size=size + 2, weight="bold")
+        mono = "DejaVu Sans Mono" if "DejaVu Sans Mono" in tkfont.families(root) else "TkFixedFont"
+        self.small_mono = tkfont.Font(root, family=mono, size=size - 1)
 
 
 def setup(root: tkinter.Tk) -> Fonts:
@@ -108,4 +113,9 @@ def setup(root: tkinter.Tk) -> Fonts:
     # The teacher's order (mute, slow mode) and the outbox note, above the input box.
     style.configure("Room.TLabel", foreground=PRIVATE_FG, font=fonts.bold)
     style.configure("Waiting.TLabel", foreground=MUTED, font=fonts.italic)
+    style.configure("FindHint.TLabel", foreground="#9aa1ab", background=PANE_BG,
+                    font=fonts.italic)
+    style.configure("Jump.TButton", background=ACCENT, foreground="#ffffff", font=fonts.bold,
+                    bordercolor=ACCENT_DARK, padding=(10, 3))
+    style.map("Jump.TButton", background=[("active", "#3a6fd8")])
     return fonts

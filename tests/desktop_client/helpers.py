@@ -23,13 +23,18 @@ def start_app(root, srv=None, nick=None, password=None, host="127.0.0.1"):
 
 
 def type_and_enter(root, app, text):
-    """Type into the input box and press Enter, as a student would."""
+    """Type into the input box and press Enter, as a student would (Shift+Enter
+    between the lines of a text with several)."""
     entry = app.input.entry
     root.focus_force()
     entry.focus_force()
     root.update()
-    entry.delete(0, "end")
-    entry.insert(0, text)
+    app.input.clear()
+    first, *more = text.split("\n")
+    entry.insert("insert", first)
+    for line in more:
+        entry.event_generate("<Shift-Return>")
+        entry.insert("insert", line)
     entry.event_generate("<Return>")
     root.update()
 
@@ -39,8 +44,7 @@ def pane(app) -> str:
 
 
 def user_rows(app):
-    tree = app.users.tree
-    return [tree.item(iid, "text").strip() for iid in tree.get_children()]
+    return app.users.labels()
 
 
 def click_user(root, app, nick):

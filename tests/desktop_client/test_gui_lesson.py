@@ -148,15 +148,15 @@ def test_a_silently_dead_link_is_noticed_resumed_and_loses_nothing(root, srv, fa
     heard.wait_for(lambda f: any(x.get("text") == "before the cable was pulled" for x in f))
     relay.freeze()
     type_and_enter(root, app, "typed into the dead link")
-    assert app.input.entry.get() == ""
+    assert app.input.text() == ""
     # Our own heartbeat notices (ping every second, no pong within a second of it).
     wait_for(root, lambda: app.presenter.state == "reconnecting", timeout=5,
              what="the client to take the link for dead")
-    wait_for(root, lambda: "Connection lost — reconnecting…" in app.banner.text(),
+    wait_for(root, lambda: "Connection lost — reconnecting in" in app.banner.text(),
              what="the strip to say so")
-    assert app.banner.winfo_ismapped()
+    assert app.banner.shown()
     type_and_enter(root, app, "typed while reconnecting")
-    wait_for(root, lambda: "2 messages waiting to send" in app.input.note.cget("text"),
+    wait_for(root, lambda: "2 messages waiting to send" in app.input.note_text(),
              what="the outbox note")
     screenshot(root, shots(tmp_path) / "reconnecting.png")
     assert srv.server.room is not None
@@ -174,8 +174,8 @@ def test_a_silently_dead_link_is_noticed_resumed_and_loses_nothing(root, srv, fa
     assert text.count("typed into the dead link") == 1
     assert text.count("Welcome, alice!") == 1 and "Reconnected" not in text   # resumed
     assert not any(f.get("type") == "left" for f in heard.frames)   # nobody was told
-    assert not app.banner.winfo_ismapped() and app.input.note.cget("text") == "" \
-        or not app.input.note.winfo_ismapped()
+    assert not app.banner.shown() and app.input.note_text() == "" \
+        or not app.input.note_text()
     relay.close()
     bob.close()
 
@@ -189,7 +189,7 @@ def test_the_client_comes_back_by_itself_after_a_restart(root, fast_retry):
     bob.send({"type": "msg", "text": "said before the restart"})
     app = start_app(root, first, "alice")
     first.stop()
-    wait_for(root, lambda: "The server stopped; reconnecting when it is back" in app.banner.text(),
+    wait_for(root, lambda: "The server stopped. Reconnecting" in app.banner.text(),
              what="the stopped strip")
     type_and_enter(root, app, "typed while the server was down")
     spin(root, 0.8)                                   # a few attempts fail meanwhile
@@ -220,8 +220,8 @@ def test_kicked_never_reconnects_and_says_who_why_and_how_long(root, srv, fast_r
     assert app._retry_at is None
     text = app.banner.text()
     assert "You were removed by an admin: phones away" in text and "5 minutes" in text
-    assert not app.banner.reconnect_button.winfo_ismapped()
-    assert "disabled" in app.input.entry.state()
+    assert not app.banner.can_reconnect()
+    assert not app.input.enabled()
     teacher.send({"type": "users"})
     assert "alice" not in teacher.expect("users")["users"]
     teacher.close()
@@ -284,14 +284,14 @@ def test_a_muted_student_sees_it_and_keeps_reading(root, srv):
     app = start_app(root, srv, "alice")
     type_and_enter(root, app, "draft I had typed")
     teacher.send({"type": "mute", "nick": "alice"})
-    wait_for(root, lambda: "disabled" in app.input.entry.state(), what="the box to close")
-    assert app.input.entry.get() == "You are muted: you can read, but not write."
+    wait_for(root, lambda: not app.input.enabled(), what="the box to close")
+    assert app.input.showing() == "You are muted: you can read, but not write."
     wait_for(root, lambda: "muted" in pane(app), what="the notice")
     teacher.send({"type": "msg", "text": "listen now"})
     wait_for(root, lambda: "★ teacher: listen now" in pane(app), what="the teacher's line")
     teacher.send({"type": "unmute", "nick": "alice"})
-    wait_for(root, lambda: "disabled" not in app.input.entry.state(), what="the box to open")
-    assert app.input.entry.get() == ""
+    wait_for(root, lambda: app.input.enabled(), what="the box to open")
+    assert app.input.text() == ""
     teacher.close()
 
 
@@ -309,6 +309,6 @@ def test_a_refused_password_on_reconnect_asks_and_can_join_as_a_student(root, fa
         assert app.presenter.state == "refused" and app.connection is None   # no retry
         app.password_dialog.student_button.invoke()
         wait_for(root, lambda: app.presenter.online, what="the login as a student")
-        assert not app.presenter.admin and not app.users.admin_box.winfo_ismapped()
+        assert not app.presenter.admin and not app.users.admin_shown()
     finally:
         second.stop()

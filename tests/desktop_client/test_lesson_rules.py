@@ -161,7 +161,8 @@ def test_a_gap_is_said():
     view, _, _, _ = online()
     view.link_ended("reset")
     view.attempt()
-    assert texts(view.apply(welcome(resumed=True, gap=True))) == [p.GAP_TEXT]
+    assert texts(view.apply(welcome(resumed=True, gap=True))) == [
+        "Some messages from while you were away could not be recovered."]
 
 
 # ---- the outbox ----------------------------------------------------------------------------
@@ -205,7 +206,10 @@ def test_refused_message_is_said_and_goes_back_to_the_input_box():
     view, _, _, _ = online()
     say = view.read_input("hi all").command
     lines = view.apply(Error("muted", "You are muted.", cid=say.cid))
-    assert texts(lines) == ["You are muted."] and lines[0].kind == "error"
+    # The pending line becomes "not sent" where it stands, with Retry; the reason is red.
+    failed, error = lines
+    assert failed.state == "failed" and failed.key and "not sent" in failed.text
+    assert texts([error]) == ["You are muted."] and error.kind == "error"
     assert view.effects() == [p.Restore("hi all")] and len(view.outbox) == 0
 
 
@@ -235,7 +239,7 @@ def test_locked_out_says_how_long():
     view.attempt()
     view.apply(Error("locked_out", "Too many wrong passwords.", until=1_000_000 + 150_000))
     ask = [e for e in view.effects() if isinstance(e, p.AskPassword)][0]
-    assert "Too many wrong passwords." in ask.text and "3 min" in ask.text
+    assert "Too many wrong admin passwords" in ask.text and "3 min" in ask.text
 
 
 def test_first_login_refused_goes_back_to_the_dialog():
@@ -271,7 +275,7 @@ def test_kick_says_why_and_for_how_long_and_never_retries():
 
 
 def test_shutdown_by_admin_and_by_signal_both_keep_trying():
-    for by, words in (("teacher", "shut down by teacher"), ("server", "The server stopped")):
+    for by, words in (("teacher", "teacher shut the server down"), ("server", "The server stopped")):
         view, _, _, _ = online()
         view.apply(Shutdown(by, ""))
         assert words in view.banner.text and view.banner.auto_retry

@@ -65,29 +65,29 @@ def test_welcome_sets_state_and_rows_with_everyone_first():
 
 def test_admin_is_marked_and_told():
     view, lines = welcomed(nick="teacher", users=("bob", "teacher"), admin=True)
-    assert ("teacher", "teacher (you, admin)") == view.user_rows()[2][:2]
+    assert ("teacher", "teacher (you, admin)") == view.user_rows()[1][:2]   # admins on top
     assert any("You are an admin" in t for t in texts(lines))
     assert view.title() == "ClassChat — teacher"
 
 
 def test_every_admin_is_marked_in_the_list_not_only_me():
     view, _ = welcomed(users=("alice", "bob", "teacher"), admins=("teacher",))
-    assert labels(view) == ["Everyone", "alice (you)", "bob", "teacher (admin)"]
+    assert labels(view) == ["Everyone", "teacher (admin)", "alice (you)", "bob"]
     assert admin_rows(view) == ["teacher"] and not view.admin
-    tags = view.user_rows()[3][2]
+    tags = view.user_rows()[1][2]
     assert "me" not in tags and f"nick{p.nick_colour('teacher')}" in tags
 
 
 def test_admins_are_matched_like_nicks_and_only_when_online():
     view, _ = welcomed(users=("alice", "Teacher"), admins=("ＴＥＡＣＨＥＲ", "ghost"))
-    assert labels(view)[2] == "Teacher (admin)"
+    assert labels(view)[1] == "Teacher (admin)"
     assert view.admins == {nicks.key("teacher")}
 
 
 def test_two_admins_and_me_among_them():
     view, _ = welcomed(nick="teacher", users=("alice", "mod", "teacher"), admin=True,
                        admins=("mod", "teacher"))
-    assert labels(view) == ["Everyone", "alice", "mod (admin)", "teacher (you, admin)"]
+    assert labels(view) == ["Everyone", "mod (admin)", "teacher (you, admin)", "alice"]
     assert admin_rows(view) == ["mod", "teacher"]
 
 
@@ -99,7 +99,7 @@ def test_my_admin_mark_without_the_extension_and_after_whoami():
     view.apply(Identity("teacher", False))
     assert admin_rows(view) == [] and view.users_version > version
     view.apply(Identity("teacher", True))
-    assert labels(view)[2] == "teacher (you, admin)"
+    assert labels(view)[1] == "teacher (you, admin)"
 
 
 def test_admin_mark_follows_joins_and_leaves():
@@ -108,21 +108,21 @@ def test_admin_mark_follows_joins_and_leaves():
     lines = view.apply(Joined("teacher", 0, True))
     assert texts(lines)[0].endswith("  teacher (admin) joined")
     assert admin_rows(view) == ["teacher"] and view.users_version > version
-    view.apply(Joined("dave", 0, False))
+    view.apply(Joined("dave", 60_001, False))     # a minute later: a line of its own
     assert admin_rows(view) == ["teacher"] and "dave" in view.users
     view.apply(Left("TEACHER", "quit", 0))
     assert admin_rows(view) == [] and "teacher" not in view.users
     # The nick comes back, now without the password: no longer marked.
     view.apply(Joined("teacher", 0, False))
     assert admin_rows(view) == [] and "teacher" in labels(view)
-    assert texts(view.apply(Joined("root", 0)))[0].endswith("  root joined")
+    assert texts(view.apply(Joined("root", 0)))[0].endswith("  3 joined: dave, teacher, root")
 
 
 def test_users_answer_replaces_the_admin_marks():
     view, _ = welcomed(admins=("bob",))
     lines = view.apply(UserList(("alice", "teacher", "zoe"), ("teacher",)))
     assert admin_rows(view) == ["teacher"]
-    assert lines[0].text == "Online (3): alice, teacher (admin), zoe"
+    assert lines[0].text == "Online (3): teacher (admin), alice, zoe"
     view.apply(UserList(("alice", "teacher")))
     assert admin_rows(view) == []
 
@@ -134,7 +134,7 @@ def test_admin_marks_are_cleared_offline_and_renewed_on_reconnect():
     view.attempt()
     view.apply(Welcome("alice", ("alice", "bob", "mod"), False, (), "", ("mod",)))
     assert admin_rows(view) == ["mod"]
-    assert labels(view) == ["Everyone", "alice (you)", "bob", "mod (admin)"]
+    assert labels(view) == ["Everyone", "mod (admin)", "alice (you)", "bob"]
 
 
 def test_history_comes_first_marked_as_earlier():
@@ -242,10 +242,12 @@ def test_shutdown_by_an_admin_names_who_and_why_and_keeps_trying():
     view, _ = welcomed()
     lines = view.apply(Shutdown("teacher", "lesson over"))
     # The strip says it loudly; the pane notes it once, quietly, like a leave.
-    assert view.banner.text == ("The server was shut down by teacher: lesson over. "
+    assert view.banner.text == ("teacher shut the server down: lesson over. "
                                 "Reconnecting when it is back…")
+    assert view.banner.says(4) == ("teacher shut the server down: lesson over. "
+                                   "Reconnecting in 4 s…")
     assert len(lines) == 1 and lines[0].kind == "notice"
-    assert lines[0].text == f"{p.clock(0)}  teacher shut the server down: lesson over"
+    assert lines[0].text == f"{p.clock(0)}  teacher shut the server down: lesson over."
     assert view.state == p.SHUTDOWN and not view.online
     assert view.banner.kind == "shutdown" and view.banner.auto_retry
     view.effects()
@@ -259,7 +261,8 @@ def test_shutdown_by_signal_says_the_server_stopped_and_keeps_trying():
     view, _ = welcomed()
     text = view.apply(Shutdown("server", ""))[0].text
     assert text == f"{p.clock(0)}  The server stopped."
-    assert view.banner.text == "The server stopped; reconnecting when it is back…"
+    assert view.banner.text == "The server stopped. Reconnecting when it is back…"
+    assert "itself" not in view.banner.text and "by server" not in view.banner.text
     view.link_ended("refused")
     for _ in range(20):                         # forever, never more than the cap apart
         retry, = view.effects()
@@ -274,6 +277,7 @@ def test_lost_connection_retries_without_noise_in_the_pane():
     lines = view.link_ended("reset")
     assert view.state == p.RECONNECTING and view.banner.auto_retry
     assert view.banner.text == "Connection lost — reconnecting…"
+    assert view.banner.says(3) == "Connection lost — reconnecting in 3 s…"
     assert lines == []
     assert [type(e) for e in view.effects()] == [p.Retry]
 
