@@ -82,3 +82,20 @@ def ngettext(singular: str, plural: str, n: int) -> str:
         index = PLURAL.get(_language, PLURAL["en"])(abs(int(n)))
         return found[min(index, len(found) - 1)]
     return singular if n == 1 else plural
+
+
+def source_messages(folder: Path = Path(__file__).resolve().parent) -> dict:
+    """Every text the code passes to `_()` / `ngettext()` as a literal: {msgid: plural?}.
+    The tests hold each catalog against it (a missing translation fails)."""
+    import ast
+    found = {}
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+                continue
+            args = node.args
+            if node.func.id == "_" and args and isinstance(args[0], ast.Constant):
+                found.setdefault(args[0].value, False)
+            elif node.func.id == "ngettext" and args and isinstance(args[0], ast.Constant):
+                found[args[0].value] = True
+    return found

@@ -138,7 +138,7 @@ class MessagePane(ttk.Frame):
         for sequence in ("<MouseWheel>", "<Button-4>", "<Button-5>"):
             self.text.bind(sequence, lambda e: self.after_idle(self._user_moved), add="+")
         self.text.bind("<Configure>", lambda e: self._keep_following())
-        self.text.tag_bind("action", "<Button-1>", self._clicked)
+        self.text.bind("<Button-1>", self._clicked, add="+")
         self.text.tag_bind("action", "<Enter>", lambda e: self.text.configure(cursor="hand2"))
         self.text.tag_bind("action", "<Leave>", lambda e: self.text.configure(cursor="arrow"))
 
@@ -287,13 +287,13 @@ class MessagePane(ttk.Frame):
 
     # ---- reading it back ----------------------------------------------------------------
 
-    def _clicked(self, event) -> str:
+    def _clicked(self, event):
         index = self.text.index(f"@{event.x},{event.y}")
         for tag in self.text.tag_names(index):
             if tag.startswith("act-") and self.on_action is not None:
                 self.on_action(tag[4:])
-                break
-        return "break"
+                return "break"
+        return None
 
     def click_action(self, label: str) -> bool:
         """Click the last clickable word `label` (Retry, Undo), as the reader would."""

@@ -4,6 +4,7 @@ import json
 import queue
 import socket
 import threading
+import time
 
 from protocol.events import Error, Login, Message, Say, Welcome
 from desktop_client import config
@@ -117,21 +118,39 @@ def test_unknown_host_is_explained():
     events = queue.Queue()
     Connection("no-such-host.invalid", 5050, events).start(Login("a"))
     kind, text = drain(events, "failed", timeout=15)[-1]
-    assert "Cannot find the computer" in text or "Cannot connect" in text
+    assert text == "Cannot find the computer “no-such-host.invalid”. Check the server address."
 
 
 def test_sending_never_blocks_even_when_the_server_does_not_read():
-    hold = threading.Event()
-    server = FakeServer(lambda conn: hold.wait(5))
+    """The server stops reading: the writer thread is stuck in sendall, yet send()
+    returns at once, frames from the server still arrive, and close() ends both threads."""
+    hold, stuck = threading.Event(), threading.Event()
+
+    def script(conn):
+        stuck.wait(5)                          # the client's writer is blocked by now
+        conn.sendall(b'{"type":"msg","id":1,"ts":0,"from":"b","to":null,"text":"still here"}\n')
+        hold.wait(10)
+
+    server = FakeServer(script)
     events = queue.Queue()
     connection = Connection("127.0.0.1", server.port, events)
     connection.start(Login("a"))
-    import time
-    start = time.monotonic()
-    for _ in range(2000):      # ~8 MB: far more than the socket buffers hold
-        connection.send(Say("x" * 4000))
-    assert time.monotonic() - start < 1.0
+    sender = threading.Thread(
+        target=lambda: [connection.send(Say("x" * 4000)) for _ in range(2000)])  # ~8 MB
+    sender.start()
+    sender.join(1.0)
+    assert not sender.is_alive(), "send() blocked the caller"
+    time.sleep(0.3)
+    assert connection._writer.is_alive() and not connection._outbox.empty()  # really stuck
+    stuck.set()
+    kinds = [payload for kind, payload in drain(events, "event") if kind == "event"]
+    assert kinds[-1].text == "still here"      # reading goes on while writing is stuck
+    started = time.monotonic()
     connection.close()
+    connection._writer.join(2)
+    connection._reader.join(2)
+    assert time.monotonic() - started < 3
+    assert not connection._writer.is_alive() and not connection._reader.is_alive()
     hold.set()
     server.close()
 

@@ -39,9 +39,13 @@ def test_down_server_tells_everyone_and_exits_cleanly():
     assert teacher.expect("shutdown") == notice
     assert alice.expect("shutdown") == notice
     assert stranger.recv() == notice
-    while not (line := text_user.text()).startswith("* The server is shutting down"):
-        pass
-    assert line == "* The server is shutting down (by teacher): lesson over"
+    # The welcome's other lines come first; each read fails after its timeout, and
+    # at most 10 lines are read, so a missing notice fails instead of spinning.
+    lines = []
+    while not (lines and lines[-1].startswith("* The server is shutting down")):
+        assert len(lines) < 10, f"no shutdown notice in {lines}"
+        lines.append(text_user.text())
+    assert lines[-1] == "* The server is shutting down (by teacher): lesson over"
     for peer in (teacher, alice, text_user, stranger):
         assert peer.closed_by_server()
     assert process.wait(timeout=10) == 0
@@ -55,8 +59,7 @@ def test_down_server_without_reason_in_the_text_dialect():
     admin = Peer(port)
     admin.send_raw(b"-login root pw\n")
     admin.send_raw(b"down server\n")
-    while not admin.closed_by_server():
-        pass
+    assert admin.closed_by_server(timeout=10)       # fails after 10 s, never spins
     lines = admin.unread.decode().splitlines()
     assert lines[-1] == "* The server is shutting down (by root)"
     assert process.wait(timeout=10) == 0
