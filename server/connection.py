@@ -1,8 +1,8 @@
 """Per-socket state: buffers, dialect, rate limit and deadlines. No I/O here either:
 the loop owns the socket calls, a Connection only holds what they need."""
 
-from protocol.framing import LineDecoder
-from server.outgoing import TEXT, Outgoing
+from server.dialects import JsonLines
+from server.outgoing import Outgoing
 from server.settings import Settings
 
 
@@ -28,7 +28,7 @@ class TokenBucket:
 
 class Connection:
     __slots__ = (
-        "sock", "ip", "port", "nick", "admin", "dialect", "decoder", "output",
+        "sock", "ip", "port", "nick", "admin", "dialect", "wire", "undecided", "output",
         "output_size", "reading", "writing", "closing", "closed", "overflowed", "deadline",
         "session", "last_heard", "connected_at", "prompted", "allowance",
         "pending", "paused", "registered", "reserve", "challenge",
@@ -40,8 +40,9 @@ class Connection:
         self.ip, self.port = address[0], address[1]
         self.nick: str | None = None
         self.admin = False
-        self.dialect: str | None = None     # decided by the first non-blank line
-        self.decoder = LineDecoder(settings.max_frame)
+        self.dialect = None                 # chosen from the first bytes (server.dialects)
+        self.wire = JsonLines               # how events are encoded for it: JSON until known
+        self.undecided = b""                # first bytes that do not yet tell the dialect
         self.output: list[bytes] = []       # bytes queued, not yet sent
         self.output_size = 0
         self.reading = True                 # until the peer's end of stream
@@ -81,14 +82,14 @@ class Connection:
         # Called once per recipient of every event: kept lean on purpose.
         if self.closing:
             return
-        self.queue(outgoing.json if self.dialect != TEXT else outgoing.encoded(TEXT))
+        self.queue(outgoing.json if self.wire is JsonLines else outgoing.encoded(self.wire))
 
     def send_answer(self, outgoing: Outgoing) -> None:
         """A welcome or a user list: the largest one queued never counts towards a drop
         (a client that asks for more of them than it reads is dropped all the same)."""
         if self.closing:
             return
-        data = outgoing.json if self.dialect != TEXT else outgoing.encoded(TEXT)
+        data = outgoing.json if self.wire is JsonLines else outgoing.encoded(self.wire)
         if len(data) > self.allowance:
             self.allowance = len(data)
         self.queue(data)
@@ -105,6 +106,14 @@ class Connection:
             # even while this connection waits to be writable.
             self.overflowed = True
             self._dirty.append(self)
+
+    def switch_dialect(self, dialect) -> None:
+        """Speak `dialect` from now on (an HTTP connection upgraded to WebSocket)."""
+        self.dialect = dialect
+        self.wire = type(dialect)
+
+    def clock(self) -> float:
+        return self._clock()
 
     def close_after_output(self) -> None:
         if not self.closing:
@@ -138,7 +147,7 @@ def send_to_all(outgoing: Outgoing, connections) -> None:
     data = outgoing.json
     size = len(data)
     for conn in connections:
-        if conn.closing or conn.dialect == TEXT:
+        if conn.closing or conn.wire is not JsonLines:
             conn.send(outgoing)
             continue
         output = conn.output

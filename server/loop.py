@@ -13,15 +13,14 @@ import socket
 import time
 
 from protocol import errors
-from protocol.errors import ProtocolError
 from protocol.events import Bye, Error, Shutdown
-from protocol.framing import TooLong
-from protocol.json_codec import decode_command, decode_utf8
-from protocol.text_codec import PROMPT, parse_line
+from protocol.text_codec import PROMPT
 from server.chat import ChatRoom
 from server.connection import Connection, send_to_all
+from server.dialects import UNDECIDED, TextLines, detect
+from server.dialects.web import WebAssets
 from server.lan import lan_addresses
-from server.outgoing import JSON, TEXT, Outgoing
+from server.outgoing import Outgoing
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,16 +39,14 @@ _OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _LISTENER = "listener"
 _WAKEUP = "wakeup"
 
-_LINE_TOO_LONG = Outgoing(Error(errors.LINE_TOO_LONG,
-                                "The line is longer than the frame limit; it was dropped."))
-
 
 class ChatServer:
     """`store` (server/store.py) keeps the lesson across restarts; None keeps nothing."""
 
-    def __init__(self, settings: Settings, clock=time.monotonic, store=None):
+    def __init__(self, settings: Settings, clock=time.monotonic, store=None, web=None):
         self.settings = settings
         self.store = store
+        self.web = web if web is not None else WebAssets()   # the browser client's files
         self.room = ChatRoom(settings, send_to_all=send_to_all, store=store,
                              local_addresses=this_machine())
         self.room.deliveries = 0
@@ -160,7 +157,7 @@ class ChatServer:
                        "one and try again.")
         if refusal:
             log.warning("%s:%s refused: %s", ip, address[1], refusal)
-            _send_once(sock, Outgoing(Error(errors.SERVER_FULL, refusal)).encoded(None))
+            _send_once(sock, Outgoing(Error(errors.SERVER_FULL, refusal)).json)
             sock.close()
             return
         _tune(sock)
@@ -198,15 +195,27 @@ class ChatServer:
             return
         conn.last_heard = self._clock()
         if conn.dialect is None:
-            first = data.lstrip()   # the first non-blank byte decides, even of half a line
-            if first:
-                conn.dialect = JSON if first[0] == 0x7B else TEXT  # 0x7B: "{"
+            data = self._choose_dialect(conn, data)
+            if conn.dialect is None:
+                return   # not enough bytes yet to tell
         if conn.closing:
             return  # it was told goodbye: what it says now changes nothing
-        frames = conn.decoder.feed(data)
+        frames = conn.dialect.feed(data)
         if frames:
             conn.pending = frames
             self._handle_pending(conn)
+
+    def _choose_dialect(self, conn: Connection, data: bytes, final: bool = False) -> bytes:
+        """Pick the connection's dialect from its first bytes; returns the bytes it is to
+        be fed (those kept while undecided, and these)."""
+        head = conn.undecided + data
+        dialect = detect(head)
+        if dialect is UNDECIDED and not final:
+            conn.undecided = head
+            return b""
+        conn.undecided = b""
+        conn.switch_dialect((dialect or TextLines)(conn, self.settings, self.web))
+        return head
 
     def _handle_pending(self, conn: Connection) -> None:
         """Up to a round's worth of a connection's frames. While some wait, it is not
@@ -243,8 +252,13 @@ class ChatServer:
 
     def _end_of_stream(self, conn: Connection) -> None:
         if not conn.closing:
-            for frame in conn.decoder.finish():
-                self._handle_safely(conn, frame)
+            if conn.dialect is None and conn.undecided:
+                head = self._choose_dialect(conn, b"", final=True)
+                for frame in conn.dialect.feed(head):
+                    self._handle_safely(conn, frame)
+            if conn.dialect is not None:
+                for frame in conn.dialect.finish():
+                    self._handle_safely(conn, frame)
         self.room.connection_lost(conn, "disconnected")
         if not conn.output:
             self._close(conn, "disconnected")
@@ -267,19 +281,7 @@ class ChatServer:
             conn.close_after_output()
 
     def _handle(self, conn: Connection, frame) -> None:
-        if type(frame) is TooLong:
-            conn.send(_LINE_TOO_LONG)
-            return
-        try:
-            if conn.dialect == JSON:
-                command = decode_command(frame)
-            else:
-                command = parse_line(decode_utf8(frame), logged_in=conn.nick is not None,
-                                     admin=conn.admin)
-        except ProtocolError as refusal:
-            conn.send(Outgoing(Error(refusal.code, refusal.message)))
-            return
-        self.room.handle(conn, command)
+        conn.dialect.handle(frame, self.room)
 
     # ---- output ----------------------------------------------------------------
 
@@ -351,10 +353,11 @@ class ChatServer:
         log.warning("%s dropped: %d bytes waited to be read (limit %d)",
                     conn.tag, conn.output_size, self.settings.max_output)
         unsent = bytes(conn.take_output())
-        # The kernel may have taken only part of the first frame: its end goes before
-        # `bye`, or the two would run together into one broken line.
-        rest_of_frame = unsent[:unsent.find(b"\n") + 1]
-        _send_once(conn.sock, rest_of_frame + Outgoing(Bye("dropped")).encoded(conn.dialect))
+        if conn.wire.line_based:
+            # The kernel may have taken only part of the first frame: its end goes before
+            # `bye`, or the two would run together into one broken line.
+            rest_of_frame = unsent[:unsent.find(b"\n") + 1]
+            _send_once(conn.sock, rest_of_frame + Outgoing(Bye("dropped")).encoded(conn.wire))
         self._close(conn, "dropped")
 
     def _update_interest(self, conn: Connection) -> None:
@@ -412,7 +415,7 @@ class ChatServer:
                 elif conn.nick is None:
                     log.info("%s: no login within %.0f s", conn.tag, settings.login_timeout)
                     if conn.dialect is None:
-                        conn.dialect = TEXT  # it never said a word: a person at a terminal
+                        conn.wire = TextLines   # it never said a word: a person at a terminal
                     conn.send(Outgoing(Bye("timeout")))
                     conn.close_after_output()
             elif conn.session is not None and conn.last_heard < silent_since:

@@ -1,43 +1,45 @@
 """An event on its way out, encoded at most once per dialect and shared by recipients."""
 
-from protocol import json_codec, text_codec
-
-JSON = "json"
-TEXT = "text"
+from protocol import json_codec
 
 
 class Outgoing:
-    # JSON is encoded at once (nearly every recipient speaks it); text only on demand.
-    __slots__ = ("event", "json", "_text")
+    # JSON is encoded at once (nearly every recipient speaks it); the other dialects'
+    # bytes only on demand, once each (`dialect.encode`).
+    __slots__ = ("event", "json", "_other")
 
     def __init__(self, event):
         self.event = event
         self.json = json_codec.encode_event(event)
-        self._text = None
+        self._other = None
 
-    def encoded(self, dialect: str | None) -> bytes:
-        """The bytes for a connection of `dialect`; JSON while the dialect is unknown."""
-        if dialect != TEXT:
-            return self.json
-        if self._text is None:
-            self._text = text_codec.encode_event(self.event)
-        return self._text
+    def encoded(self, dialect) -> bytes:
+        """The bytes for a connection speaking `dialect` (a dialect class)."""
+        other = self._other
+        if other is None:
+            other = self._other = {}
+        data = other.get(dialect)
+        if data is None:
+            data = other[dialect] = dialect.encode(self)
+        return data
 
 
 class Batch:
     """Several events sent as one: each recipient's buffer gets one reference, not one
     per event (2,000 users leaving at once would otherwise be 4,000,000 appends)."""
 
-    __slots__ = ("parts", "json", "_text")
+    __slots__ = ("parts", "json", "_other")
 
     def __init__(self, parts: list[Outgoing]):
         self.parts = parts
         self.json = b"".join(part.json for part in parts)
-        self._text = None
+        self._other = None
 
-    def encoded(self, dialect: str | None) -> bytes:
-        if dialect != TEXT:
-            return self.json
-        if self._text is None:
-            self._text = b"".join(part.encoded(TEXT) for part in self.parts)
-        return self._text
+    def encoded(self, dialect) -> bytes:
+        other = self._other
+        if other is None:
+            other = self._other = {}
+        data = other.get(dialect)
+        if data is None:
+            data = other[dialect] = b"".join(part.encoded(dialect) for part in self.parts)
+        return data

@@ -54,7 +54,7 @@ def test_ten_megabytes_without_newline(pair, abuser, server, first):
                                           if c.port == peer.sock.getsockname()[1]), None),
                             what="the server seeing the connection")
         # The server keeps at most one frame of it, however much arrives.
-        assert conn.decoder.buffered <= LIMIT
+        assert conn.dialect.decoder.buffered <= LIMIT
     # Answered once, in the dialect its first byte chose, and the connection stays open.
     if first == b"{":
         assert error_code(peer) == "line_too_long"

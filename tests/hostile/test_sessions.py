@@ -101,15 +101,21 @@ def test_private_message_racing_a_reset(pair, abuser):
 
 
 def test_http_request_to_the_chat_port(pair, abuser):
+    """A browser (or curl) on the chat port speaks HTTP and gets HTTP answers."""
     peer = abuser()
-    peer.send_raw(b"GET / HTTP/1.1\r\nHost: localhost:5050\r\nUser-Agent: curl/8\r\n"
-                  b"Accept: */*\r\n\r\n")
-    # A text-dialect client whose nick attempts are refused, one answer per line.
-    for _ in range(4):
-        assert peer.text().startswith("! nick_invalid: ")
-    assert peer.nothing_within(0.2)
-    peer.sock.shutdown(socket.SHUT_WR)
-    assert read_until_closed(peer.sock) == b""
+    peer.send_raw(b"GET /no-such-page HTTP/1.1\r\nHost: localhost:5050\r\n"
+                  b"User-Agent: curl/8\r\nAccept: */*\r\n\r\n")
+    assert peer.text() == "HTTP/1.1 404 Not Found\r"
+    head = []
+    while (line := peer.text()) != "\r":
+        head.append(line.lower())
+    assert any(h.startswith("content-security-policy: default-src 'self'") for h in head)
+    assert peer.text().startswith("404 No such page")
+    # The connection stays for the next request (keep-alive); "close" closes it.
+    peer.send_raw(b"GET /no-such-page HTTP/1.1\r\nHost: localhost:5050\r\n"
+                  b"Connection: close\r\n\r\n")
+    assert peer.text() == "HTTP/1.1 404 Not Found\r"
+    assert peer.closed_by_server()
     assert pair.alice.nothing_within(0.05)
     pair.assert_chatting()
 
