@@ -221,7 +221,8 @@ class MessagePane(ttk.Frame):
                 if indent is None:
                     indent = self._indent_tag(width)
                 tags = tags + (indent,)
-            elif indent is None and part != "\n":
+            elif indent is None and ("body" not in tags or part == ": "):
+                # Up to the text: the time, the names, the badge and ": ".
                 width += self._font_of(tags).measure(part)
             chunks += [part, tags + line_tags]
         chunks += ["\n", line_tags]
@@ -541,7 +542,7 @@ class InputBar(ttk.Frame):
             highlightcolor=theme.ACCENT, padx=6, pady=5, insertbackground=theme.TEXT,
             selectbackground="#cfdcf7")
         self.entry.grid(row=0, column=1, sticky="we")
-        self.send_button = ttk.Button(self, text=_("Send"), style="Accent.TButton", width=8,
+        self.send_button = ttk.Button(self, text=_("Send"), style="Accent.TButton", width=-8,
                                       command=self.send)
         self.send_button.grid(row=0, column=2, padx=(8, 0), sticky="s")
         self.entry.bind("<Return>", self.send)

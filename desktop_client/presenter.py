@@ -943,7 +943,7 @@ class Presenter:
             Message(0, self.now_ms(), self.me or "", say.to, say.text, admin=self.admin),
             state="failed", key=key)
         retry = self._action(lambda: self._retry(say, key))
-        return Line(line.kind, line.parts + (("  " + _("Retry"), ("action", f"act-{retry}")),),
+        return Line(line.kind, line.parts + (("  ", ("body",)), (_("Retry"), ("action", f"act-{retry}"))),
                     own=True, key=key, state="failed")
 
     def _take_undo(self, matches=lambda command: True):
@@ -955,7 +955,7 @@ class Presenter:
 
     def _with_undo(self, line: Line, undo) -> Line:
         action = self._action(lambda: (self._effects.append(Send(undo)), [])[1])
-        return Line(line.kind, line.parts + (("  " + _("Undo"), ("action", f"act-{action}")),),
+        return Line(line.kind, line.parts + (("  ", ("notice",)), (_("Undo"), ("action", f"act-{action}"))),
                     key=line.key)
 
     def _bye(self, event: Bye) -> list:

@@ -65,12 +65,14 @@ def free_port(preferred: int = 5050) -> int:
 class ServerProcess:
     """`python run_server.py` with its console output collected line by line."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, *extra: str):
         self.command = ["python", "run_server.py", "--port", str(port)]
         # A fresh data folder: a first start, as a teacher sees it (the password shown).
         data_dir = tempfile.mkdtemp(prefix="screenshots-data-")
+        self.port = port
         self.process = subprocess.Popen(
-            [sys.executable, "run_server.py", "--port", str(port), "--data-dir", data_dir],
+            [sys.executable, "run_server.py", "--port", str(port), "--data-dir", data_dir,
+             *extra],
             cwd=ROOT,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
             env={**os.environ, "CHAT_ADMIN_PASSWORD": ""})
@@ -122,9 +124,14 @@ class Scene:
                 return
         raise RuntimeError(f"timed out waiting for {what}")
 
-    def shoot(self, name: str, *windows) -> None:
-        """Save `windows` (side by side, on a light strip) as screenshots/NAME.png."""
-        self.spin(0.4)
+    def shoot(self, name: str, *windows, settle: bool = True) -> None:
+        """Save `windows` (side by side, on a light strip) as screenshots/NAME.png.
+        Without settle, only drawing happens first (no network events are handled)."""
+        if settle:
+            self.spin(0.4)
+        else:
+            for root in self.roots:
+                root.update_idletasks()
         for root in self.roots:
             root.winfo_pointerxy()   # a round trip: the X server has drawn everything
         width, height, rows = xwd.read_xwd(self.screen_file)
@@ -193,10 +200,11 @@ def main() -> int:
         import tkinter
         from desktop_client import config
         from desktop_client.app import ChatApp
-        from scene_helpers import click_user_row, type_line
+        from desktop_client import i18n
+        from scene_helpers import JsonPeer, click_user_row, type_line
 
         port = free_port()
-        server = ServerProcess(port)
+        server = ServerProcess(port, "--max-message", "300")
         scene = Scene(out_dir, fbdir)
         width, height = WINDOW
 
@@ -244,7 +252,7 @@ def main() -> int:
         scene.shoot("04-users-online", alice.root)
 
         click_user_row(alice, "zoë")
-        alice.input.entry.insert(0, "Did you get exercise 3? My loop never stops")
+        alice.input.set_text("Did you get exercise 3? My loop never stops")
         scene.shoot("05-recipient-chosen", alice.root)
         alice.input.send()
         scene.wait(lambda: "never stops" in zoe.messages.content(), "the private message")
@@ -253,8 +261,75 @@ def main() -> int:
         scene.wait(lambda: "inside the while" in alice.messages.content(), "the reply")
         scene.shoot("06-private-message", alice.root, zoe.root)
 
+        # A class of 30 comes in: one quiet line, and the list scrolls.
+        class_names = ["Ana", "Ben", "Chloé", "Dmitri", "Élodie", "Farah", "Gustavo", "Hana",
+                       "Igor", "Jules", "Kwame", "Léa", "Mateo", "Nadia", "Oskar", "Paulo",
+                       "Quentin", "Rosa", "Sami", "Tomás", "Uma", "Vera", "Wen", "Xavier",
+                       "Yusuf", "Zara", "amir", "beatriz", "chen", "dana"]
+        class_ = [JsonPeer(port, name) for name in class_names]
+        scene.wait(lambda: alice.presenter.user_count == 33, "the class to join")
+        scene.spin(0.3)
+        class_[4].say("Question about exercise 3:\nwhy does range(1, 10)\nstop at 9?")
+        scene.wait(lambda: "stop at 9" in alice.messages.content(), "the multi-line message")
+        alice.users.tree.yview_moveto(0.35)
+        scene.shoot("09-class-of-30", alice.root)
+
+        # Delivery: one sent (✓), one refused (too long: not sent, Retry), one pending.
+        type_line(alice, "range stops before its end: range(1, 11) gives 1 … 10")
+        scene.wait(lambda: "✓" in alice.messages.content(), "the echo")
+        type_line(alice, "Here is my whole program: " + "for i in range(1, 10): print(i) " * 10)
+        scene.wait(lambda: "Retry" in alice.messages.content(), "the refusal")
+        type_line(alice, "Sorry, too long. Shorter: it prints 1 to 9.")
+        scene.shoot("10-delivery-states", alice.root, settle=False)
+        scene.spin(0.3)
+
+        # The teacher's controls: mute a student, the Undo in the notice, the menu.
         teacher.root.lift()
         scene.spin(0.2)
+        teacher.build_user_menu("Jules").invoke(1)     # Mute Jules
+        scene.wait(lambda: "Undo" in teacher.messages.content(), "the Undo")
+        iid = teacher.users.iid_of("Jules")
+        teacher.users.tree.see(iid)
+        scene.spin(0.1)
+        x, y, w, h = teacher.users.tree.bbox(iid)
+        menu = teacher.build_user_menu("Jules")
+        menu.post(teacher.users.tree.winfo_rootx() - 150, teacher.users.tree.winfo_rooty() + y)
+        scene.shoot("11-teacher-controls", teacher.root)
+        menu.unpost()
+        for member in class_:
+            member.close()
+        scene.spin(0.3)
+
+        # The window in Russian and in Portuguese, on a second lesson of their own.
+        other = ServerProcess(free_port(5051))
+        for code, nick, friends in (("ru", "Борис", ("Аня", "Дима", "Ира", "Костя")),
+                                    ("pt", "João", ("Inês", "Rui", "Marta", "Tiago"))):
+            i18n.set_language(code)
+            root = tkinter.Tk(className="ClassChat")
+            root.geometry(f"{width}x{height}+{width + 20}+{height + 20}")
+            app = ChatApp(root, config.Settings("127.0.0.1", other.port, "", code))
+            scene.roots.append(root)
+            app.dialog.fill("127.0.0.1", str(other.port), nick, "")
+            app.dialog.submit()
+            scene.wait(lambda: app.presenter.online, f"{nick} to log in")
+            peers = [JsonPeer(other.port, friend) for friend in friends]
+            scene.wait(lambda: app.presenter.user_count == 5, "the friends")
+            peers[0].say({"ru": "Привет! Кто сделал задачу 3?\nУ меня цикл не кончается.",
+                          "pt": "Olá! Alguém fez o exercício 3?\nO meu ciclo não acaba."}[code])
+            scene.wait(lambda: " 3?" in app.messages.content(), "the message")
+            type_line(app, {"ru": "Проверь i += 1 внутри while 😉",
+                            "pt": "Vê o i += 1 dentro do while 😉"}[code])
+            scene.spin(0.4)
+            click_user_row(app, friends[1])
+            scene.shoot(f"{12 if code == 'ru' else 13}-window-{code}", root)
+            for friend in peers:
+                friend.close()
+            app.close()
+            scene.roots.remove(root)
+        i18n.set_language("en")
+        other.process.terminate()
+        other.process.wait(5)
+
         teacher.users.down_button.invoke()
         teacher.reason_dialog.reason.set("Lesson over, see you on Thursday!")
         scene.spin(0.3)

@@ -6,8 +6,7 @@ def type_line(app, text: str) -> None:
     entry = app.input.entry
     entry.focus_force()
     app.root.update()
-    entry.delete(0, "end")
-    entry.insert(0, text)
+    app.input.set_text(text)
     entry.event_generate("<Return>")
     app.root.update()
 
@@ -22,3 +21,38 @@ def click_user_row(app, nick) -> None:
     tree.event_generate("<ButtonPress-1>", x=x + 20, y=y + height // 2)
     tree.event_generate("<ButtonRelease-1>", x=x + 20, y=y + height // 2)
     app.root.update()
+
+
+class JsonPeer:
+    """A classmate without a window: logs in over JSON and keeps reading (so the
+    server never drops it) on a thread of its own."""
+
+    def __init__(self, port: int, nick: str, password=None):
+        import json
+        import socket
+        import threading
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        login = {"type": "login", "nick": nick}
+        if password:
+            login["password"] = password
+        self.sock.sendall(json.dumps(login).encode() + b"\n")
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        try:
+            while self.sock.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    def say(self, text: str, to=None) -> None:
+        import json
+        self.sock.sendall(json.dumps({"type": "msg", "text": text, "to": to}).encode() + b"\n")
+
+    def close(self) -> None:
+        import socket
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)   # wakes the reading thread too
+        except OSError:
+            pass
+        self.sock.close()
