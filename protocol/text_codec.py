@@ -170,15 +170,24 @@ def clock(ts: int) -> str:
     return time.strftime("%H:%M", time.localtime(ts / 1000))
 
 
+# Runs of spaces would let one line pose as several on an 80-column terminal.
+_SPACES = re.compile(r"[ \t]{2,}")
+
+
 def one_line(text: str) -> str:
-    # One event a line: a message's own line breaks are shown, not obeyed.
-    return text.replace("\r\n", "\n").replace("\n", " ⏎ ")
+    # A reason or a notice stays one line: its own line breaks are shown, not obeyed.
+    return _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\n", " ⏎ "))
 
 
 def format_message(event: Message) -> str:
+    """`[09:01] alice: text`; the lines of a multi-line message after the first are
+    indented under the text, so none can pass for a message of its own."""
     sender = f"{event.sender} (admin)" if event.admin else event.sender
     route = sender if event.to is None else f"{sender} -> {event.to}"
-    return f"[{clock(event.ts)}] {route}: {one_line(event.text)}"
+    prefix = f"[{clock(event.ts)}] {route}: "
+    first, *more = [_SPACES.sub(" ", line) for line in event.text.splitlines() or [""]]
+    indent = "\n" + " " * len(prefix)
+    return prefix + first + "".join(indent + line for line in more)
 
 
 def _left(event: Left) -> str:

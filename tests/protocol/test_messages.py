@@ -25,3 +25,21 @@ def test_length_is_counted_in_code_points_after_cleaning():
     with pytest.raises(ProtocolError) as refused:
         clean_text("x" * 2001)
     assert refused.value.code == "message_too_long"
+
+
+def test_text_loses_what_reorders_or_hides_but_keeps_emoji_sequences():
+    from protocol.messages import clean_text
+    assert clean_text("evil\u202egnp.exe") == "evilgnp.exe"            # right-to-left override
+    assert clean_text("pay\u200bpal\u2066x\u2069") == "paypalx"         # zero-width, isolates
+    assert clean_text("coder 👩\u200d💻") == "coder 👩\u200d💻"           # a joiner in an emoji
+    assert clean_text("a\u200db") == "ab"                                # ... not between letters
+
+
+def test_a_message_has_at_most_20_lines():
+    import pytest
+    from protocol.errors import ProtocolError
+    from protocol.messages import clean_text
+    assert clean_text("\n".join("x" * 20)).count("\n") == 19
+    with pytest.raises(ProtocolError) as refused:
+        clean_text("x" + "\n" * 1998 + "y")
+    assert refused.value.code == "message_too_long" and "20 lines" in refused.value.message

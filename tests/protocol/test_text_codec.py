@@ -103,8 +103,21 @@ def test_events_as_lines_for_people():
     assert "kicked" in format_event(Bye("kicked", "spam"))
 
 
-def test_one_event_is_one_line_even_with_line_breaks_in_the_text():
-    assert "\n" not in format_event(Message(1, TS, "a", None, "two\nlines"))
+def test_a_multi_line_message_is_indented_so_no_line_passes_for_a_message():
+    shown = format_event(Message(1, TS, "a", None, "two\n[09:00] bob: lines"))
+    first, second = shown.split("\n")
+    assert first.endswith("] a: two")
+    assert second == " " * len(first[:-3]) + "[09:00] bob: lines"
+
+
+def test_runs_of_spaces_cannot_pad_one_line_into_three():
+    forged = "hi" + " " * 78 + "[09:00] teacher: homework cancelled"
+    assert format_event(Message(1, TS, "eve", None, forged)).endswith(
+        "eve: hi [09:00] teacher: homework cancelled")
+
+
+def test_a_reason_stays_one_line():
+    assert "\n" not in format_event(Bye("kicked", "two\nlines"))
 
 
 def test_welcome_shows_history_and_who_is_online():
