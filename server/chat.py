@@ -301,10 +301,12 @@ class ChatRoom:
         self._add(client, nick, key, admin, command.resumable, proof)
 
     def _check_free(self, nick: str, key: str, admin: bool) -> None:
+        skeleton = nicks.skeleton(nick)
+        if admin:
+            self._take_back(nick, key, skeleton)
         if key in self._users:
             raise ProtocolError(errors.NICK_TAKEN,
                                 f"The nickname {nick} is taken; choose another.")
-        skeleton = nicks.skeleton(nick)
         twin = self._skeletons.get(skeleton)
         if twin is not None:
             raise ProtocolError(errors.NICK_TAKEN,
@@ -315,6 +317,20 @@ class ChatRoom:
             raise ProtocolError(errors.NICK_TAKEN,
                                 f"{nick} is (or looks like) {teacher}, an admin's "
                                 f"nickname; choose another.")
+
+    def _take_back(self, nick: str, key: str, skeleton: str) -> None:
+        """The admin password outranks a student who took the teacher's nick (or a
+        look-alike of it) first: the student is let go with a sentence saying why."""
+        holder = self._users.get(key) or self._users.get(self._skeletons.get(skeleton, ""))
+        if holder is None or holder.admin:
+            return
+        log.warning("%s held %s, claimed with the admin password; letting it go",
+                    holder.tag, nick)
+        self._end_session(holder)
+        why = f"{nick} is the teacher's nickname; join again under your own."
+        self._remove(holder, "kicked", why)
+        holder.send(Outgoing(Bye("kicked", why, 0)))
+        holder.close_after_output()
 
     def _check_bans(self, client: Client, key: str) -> None:
         now = self._clock()

@@ -371,3 +371,16 @@ def test_a_wrong_proof_counts_as_a_wrong_password(room):
         codes.append(guesser.take()[0]["code"])
     assert codes == ["bad_password"] * 5
     assert guesser.closing
+
+
+def test_the_admin_password_takes_the_teachers_nick_back_from_a_student(room):
+    squatter, _ = log_in(room, "Teacher", ip="10.0.0.5")
+    ann, _ = log_in(room, "ann")
+    teacher, welcome = log_in(room, "teacher", password="pw")
+    assert welcome["admin"] is True
+    bye = squatter.take()[-1]
+    assert bye["type"] == "bye" and "the teacher's nickname" in bye["message"]
+    assert squatter.closing
+    room.flush_lefts()
+    left = [f for f in ann.take() if f["type"] == "left"]
+    assert [(f["nick"], f["reason"]) for f in left] == [("Teacher", "kicked")]
