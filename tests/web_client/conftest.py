@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import Peer, run_server
+from tests.support import Peer
 
 os.environ.setdefault("SE_OFFLINE", "true")
 os.environ.setdefault("SE_AVOID_STATS", "true")
@@ -94,16 +94,25 @@ def web_assets():
 
 
 @contextlib.contextmanager
-def web_server(**settings):
-    """The real server (tests.support.run_server) serving web_client/ and the catalogs."""
-    import server.loop
-    original = server.loop.WebAssets
-    server.loop.WebAssets = web_assets
+def web_server(port=0, **settings):
+    """The real server on 127.0.0.1 in a thread (as tests.support.run_server), serving
+    web_client/ and the catalogs; `port` to start again where a stopped one listened."""
+    import threading
+    from dataclasses import replace
+
+    from server.loop import ChatServer
+    from server.settings import Settings
+    from tests.support import RunningServer
+    settings = {"rate_limit": 20.0, "rate_burst": 40, "admin_password": "secret", **settings}
+    chat = ChatServer(replace(Settings(), host="127.0.0.1", port=port, **settings),
+                      web=web_assets())
+    thread = threading.Thread(target=chat.serve_forever, name="chat-server", daemon=True)
+    thread.start()
+    running = RunningServer(chat, thread)
     try:
-        with run_server(**settings) as running:
-            yield running
+        yield running
     finally:
-        server.loop.WebAssets = original
+        running.stop()
 
 
 @pytest.fixture
