@@ -6,20 +6,27 @@ the queue the Tk thread drains. A second thread writes, so a slow network can ne
 block the window. Kinds: "event" (a protocol event), "failed" (could not connect;
 payload is a sentence), "closed" (the stream ended; payload is a detail or "").
 
+The admin password never goes on the wire: with one, the login is a proof
+(protocol/auth.py): ask for a challenge, answer it with an HMAC, and check that the
+server's welcome proves it knows the password too; a server that cannot prove it is
+refused before anything else happens.
+
 A server frame may be far longer than a client's (a welcome holds every nick and the
 history), so the decoder accepts up to `protocol.MAX_SERVER_FRAME`. Lines that are not
 JSON objects (the plain-text prompt a server sends to a silent connection) are skipped.
 """
 
+import dataclasses
 import logging
 import queue
+import secrets
 import socket
 import threading
 import time
 
-from protocol import MAX_SERVER_FRAME, json_codec
+from protocol import MAX_SERVER_FRAME, auth, json_codec
 from protocol.errors import ProtocolError
-from protocol.events import Error, Login
+from protocol.events import AskChallenge, Challenge, Error, Login, Welcome
 from protocol.framing import LineDecoder, TooLong
 from desktop_client.i18n import _
 
@@ -54,6 +61,9 @@ class Connection:
         self._closing = threading.Event()
         self._writer: threading.Thread | None = None
         self._reader: threading.Thread | None = None
+        self._login: Login | None = None        # waiting for the server's challenge
+        self._key: bytes | None = None          # the password's key, for the proofs
+        self._expected_proof: str | None = None # what the welcome must carry
 
     def start(self, login: Login) -> None:
         self._reader = threading.Thread(target=self._run, args=(login,),
@@ -112,7 +122,11 @@ class Connection:
         if self._closing.is_set():
             sock.close()
             return
-        self.send(login)
+        if login.password:
+            self._login, self._key = login, auth.password_key(login.password)
+            self.send(AskChallenge())
+        else:
+            self.send(login)
         self._writer = threading.Thread(target=self._write, name="chat-writer", daemon=True)
         self._writer.start()
         detail = self._read(sock)
@@ -135,10 +149,37 @@ class Connection:
             for frame in frames:
                 if isinstance(frame, bytes) and not frame.lstrip()[:1] == b"{":
                     continue   # a prompt for people at a terminal, not for us
-                if not self._post("event", self._decode(frame)):
+                event = self._decode(frame)
+                if self._key is not None:
+                    event = self._authenticate(event)
+                    if event is None:
+                        continue
+                    if isinstance(event, str):
+                        self._post("failed", event)
+                        self._closing.set()
+                        return ""
+                if not self._post("event", event):
                     return ""
             if not data:
                 return ""
+
+    def _authenticate(self, event):
+        """The proof login's two steps; None: nothing to show, a str: refuse the server."""
+        if isinstance(event, Challenge) and self._login is not None:
+            cnonce = secrets.token_hex(auth.NONCE_BYTES)
+            login, self._login = self._login, None
+            proof = auth.client_proof(self._key, event.nonce, cnonce, login.nick)
+            self._expected_proof = auth.server_proof(self._key, event.nonce, cnonce)
+            self.send(dataclasses.replace(login, password=None, cnonce=cnonce, proof=proof))
+            return None
+        if isinstance(event, Welcome):
+            expected, self._expected_proof, self._key = self._expected_proof, None, None
+            if event.admin and not event.resumed and (
+                    expected is None or not auth.proofs_match(expected,
+                                                              event.server_proof or "")):
+                return _("This server could not prove that it knows the admin password, so "
+                         "it may not be your server. Nothing was sent; check the address.")
+        return event
 
     @staticmethod
     def _decode(frame):

@@ -90,10 +90,10 @@ def test_connection_logs_in_decodes_frames_and_reports_the_end():
     server = FakeServer(script)
     events = queue.Queue()
     connection = Connection("127.0.0.1", server.port, events)
-    connection.start(Login("a", "pw"))
+    connection.start(Login("a"))
     seen = drain(events, "closed")
     server.close()
-    assert json.loads(server.received) == {"type": "login", "nick": "a", "password": "pw"}
+    assert json.loads(server.received) == {"type": "login", "nick": "a"}
     kinds = [payload for kind, payload in seen if kind == "event"]
     assert isinstance(kinds[0], Welcome)
     assert kinds[1] == Message(1, 0, "b", None, "😀")
@@ -177,3 +177,37 @@ def test_a_welcome_far_over_8_kib_and_a_prompt_line_are_read():
     welcome, = [payload for kind, payload in seen if kind == "event"]
     assert isinstance(welcome, Welcome) and len(welcome.users) == 750
     assert len(welcome.history) == 60 and welcome.history[-1].text == "é" * 200
+
+
+def test_the_admin_password_never_crosses_the_wire_and_the_server_must_prove_itself():
+    from protocol import auth
+    from tests.support import run_server
+    with run_server(admin_password="correct horse") as real:
+        events = queue.Queue()
+        Connection("127.0.0.1", real.port, events).start(Login("Teacher", "correct horse"))
+        kind, welcome = drain(events, "event")[-1]
+        assert isinstance(welcome, Welcome) and welcome.admin
+        assert welcome.server_proof
+
+    later = []
+
+    def impostor(conn):
+        # Takes over the address: answers the challenge, then claims to be the server.
+        conn.sendall(b'{"type":"challenge","nonce":"00"}\n')
+        later.append(conn.recv(65536))
+        conn.sendall(b'{"type":"welcome","nick":"Teacher","users":["Teacher"],'
+                     b'"admin":true,"history":[],"server":"fake","server_proof":"beef"}\n')
+        time.sleep(0.3)
+
+    fake = FakeServer(impostor)
+    events = queue.Queue()
+    Connection("127.0.0.1", fake.port, events).start(Login("Teacher", "correct horse"))
+    kind, text = drain(events, "failed")[-1]
+    fake.close()
+    assert "could not prove that it knows the admin password" in text
+    wire = fake.received + b"".join(later)
+    assert b"correct horse" not in wire
+    sent = [json.loads(line) for line in wire.splitlines()]
+    assert sent[0] == {"type": "challenge"} and "password" not in sent[1]
+    key = auth.password_key("correct horse")
+    assert sent[1]["proof"] == auth.client_proof(key, "00", sent[1]["cnonce"], "Teacher")
