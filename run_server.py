@@ -45,6 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="the admin password; visible to other users in `ps`, so prefer "
              "$CHAT_ADMIN_PASSWORD (default: that variable, else the kept one, else a "
              "random one, printed once and kept)")
+    add("--admin-password-file", metavar="FILE", default=None,
+        help="read the admin password from the first line of FILE (not visible in `ps`)")
     add("--history", type=int, default=DEFAULTS.history,
         help="public messages shown to late joiners (default: %(default)s)")
     add("--rate-limit", type=float, default=DEFAULTS.rate_limit,
@@ -292,6 +294,17 @@ def admin_password(args: argparse.Namespace, store: Store, keeping: bool) -> tup
               "machine (in `ps`); prefer the CHAT_ADMIN_PASSWORD environment variable.",
               file=sys.stderr)
         return args.admin_password, "given"
+    if args.admin_password_file:
+        try:
+            with open(args.admin_password_file, encoding="utf-8") as file:
+                password = file.readline().strip()
+        except OSError as error:
+            sys.exit(f"run_server.py: cannot read --admin-password-file "
+                     f"{args.admin_password_file}: {error.strerror}")
+        if not password:
+            sys.exit(f"run_server.py: {args.admin_password_file} holds no password "
+                     "on its first line")
+        return password, "given"
     if os.environ.get("CHAT_ADMIN_PASSWORD"):
         return os.environ["CHAT_ADMIN_PASSWORD"], "given"
     kept = store.admin_password()

@@ -257,3 +257,20 @@ def test_a_real_lesson_survives_sigterm_and_kill_9_and_exports(tmp_path):
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[1].endswith("] alice: before <SIGTERM>")
     assert lines[2].endswith("] carol: before kill -9")
+
+
+def test_the_admin_password_can_come_from_a_file_and_never_shows_in_ps(tmp_path):
+    from tests.support import Peer, start_server_process
+    secret = tmp_path / "password.txt"
+    secret.write_text("from-a-file-42\n")
+    process, port = start_server_process("--admin-password-file", str(secret),
+                                         "--data-dir", str(tmp_path / "data"))
+    try:
+        with open(f"/proc/{process.pid}/cmdline", "rb") as cmdline:
+            assert b"from-a-file-42" not in cmdline.read()
+        with Peer(port) as teacher:
+            assert teacher.login("Teacher", "from-a-file-42")["admin"] is True
+    finally:
+        process.terminate()
+        output, log = process.communicate(timeout=10)
+    assert "from-a-file-42" not in output + log
