@@ -3,7 +3,8 @@
 
 Installs the test-only Python packages (requirements-test.txt) into this Python and,
 on Linux, the Debian packages the tests use (the Xvfb virtual screen the GUI tests open
-their windows on, Unicode's data files).
+their windows on, Unicode's data files, headless Chromium and its driver for the browser
+client's tests).
 """
 
 import shutil
@@ -31,10 +32,15 @@ def install_python_packages() -> None:
          "-r", str(ROOT / "requirements-test.txt")])
 
 
-# Debian packages the tests use: the virtual screen for the GUI tests, and Unicode's data
-# files the look-alike table is checked against (tools/make_confusables.py --check).
+# Debian packages the tests use: the virtual screen for the GUI tests, Unicode's data
+# files the look-alike table is checked against (tools/make_confusables.py --check), and
+# the headless browser the web client is tested in (tests/web_client), with colour emoji.
 DEBIAN_PACKAGES = {"xvfb": lambda: shutil.which("Xvfb"),
-                   "unicode-data": lambda: Path("/usr/share/unicode/Scripts.txt").exists()}
+                   "unicode-data": lambda: Path("/usr/share/unicode/Scripts.txt").exists(),
+                   "chromium": lambda: Path("/usr/bin/chromium").exists(),
+                   "chromium-driver": lambda: Path("/usr/bin/chromedriver").exists(),
+                   "fonts-noto-color-emoji": lambda: Path(
+                       "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf").exists()}
 
 
 def install_debian_packages() -> None:
