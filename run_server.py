@@ -12,12 +12,15 @@ import signal
 import socket
 import sqlite3
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
+from server import app_bundle
 from server.datadir import database_path, default_data_dir, make_data_dir
 from server.lan import lan_addresses
 from server.loop import ChatServer
+from server.dialects.web import WebAssets
 from server.settings import Settings
 from server.store import Store, StoreError
 
@@ -269,8 +272,9 @@ def serve(args: argparse.Namespace, store: Store, data_dir: Path | None,
         if signum is None:
             continue   # Windows has no SIGHUP
         signal.signal(signum, on_signal)
+    web, download = web_assets(settings)
     try:
-        server = ChatServer(settings, store=store)
+        server = ChatServer(settings, store=store, web=web)
     except OSError as error:
         print(f"Cannot listen on {args.host}:{args.port}: {error.strerror}. "
               f"Is another server running there? Try --port.", file=sys.stderr)
@@ -281,10 +285,31 @@ def serve(args: argparse.Namespace, store: Store, data_dir: Path | None,
         return 1
     on_signal.attach(server)
     print_banner(settings, server.port, generated=origin == "generated",
-                 kept_password=origin == "kept", data_option=data_option)
+                 kept_password=origin == "kept", data_option=data_option, download=download)
     server.serve_forever()
     logging.getLogger("server").info("server stopped")
     return 0
+
+
+def web_assets(settings: Settings) -> tuple[WebAssets, bool]:
+    """The browser's files and the desktop app to download (made now, before serving:
+    the loop never waits for it). Whether the app is offered."""
+    log = logging.getLogger("server")
+    started = time.perf_counter()
+    try:
+        app, source = app_bundle.app_for_download()
+    except OSError as error:
+        log.warning("the desktop app cannot be offered for download: %s", error)
+        return WebAssets(extra=app_bundle.web_extra(None)), False
+    took = time.perf_counter() - started
+    # One download is queued whole on its connection: it must fit under --max-output.
+    if len(app) + 4096 > settings.max_output:
+        log.warning("the desktop app (%d bytes) is not offered for download: it is larger "
+                    "than --max-output", len(app))
+        return WebAssets(extra=app_bundle.web_extra(None)), False
+    log.info("desktop app for download: %d bytes, %s, in %.0f ms", len(app), source,
+             took * 1000)
+    return WebAssets(extra=app_bundle.web_extra(app)), True
 
 
 def admin_password(args: argparse.Namespace, store: Store, keeping: bool) -> tuple[str, str]:
@@ -347,12 +372,14 @@ def read_kept(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def print_banner(settings: Settings, port: int, generated: bool, kept_password: bool = False,
-                 data_option: str = "") -> None:
+                 data_option: str = "", download: bool = False) -> None:
     print(f"Classroom chat server listening on {settings.host}:{port}")
     if generated:
         print(f"Admin password (generated): {settings.admin_password}")
+    where = settings.host
     if settings.host in ("0.0.0.0", "::", ""):
         addresses = lan_addresses()
+        where = addresses[0] if addresses else "localhost"
         if addresses:
             print("Students connect to:")
             for address in addresses:
@@ -363,6 +390,11 @@ def print_banner(settings: Settings, port: int, generated: bool, kept_password: 
     elif is_loopback(settings.host):
         print(f"Only this machine can connect ({settings.host} is a loopback address). "
               "To let the class in, start with --host 0.0.0.0")
+    if download:
+        base = f"http://{f'[{where}]' if ':' in where else where}:{port}/download"
+        print("Students download the desktop app here, then double-click it:\n"
+              f"    {base}/{app_bundle.WINDOWS_NAME}   (Windows)\n"
+              f"    {base}/{app_bundle.APP_NAME}    (macOS, Linux)")
     if settings.data_dir is None:
         print("Nothing is kept: the history, bans and password end with this run "
               "(--no-store).")
