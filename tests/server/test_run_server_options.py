@@ -62,7 +62,7 @@ class FakeServer:
     """Takes the store as the lead's ChatServer does; serves nothing and returns."""
     started: list["FakeServer"] = []
 
-    def __init__(self, settings, store=None):
+    def __init__(self, settings, store=None, web=None):
         self.settings, self.store, self.port = settings, store, 5050
         self.saved = store.load(settings.history, 600)
         FakeServer.started.append(self)
