@@ -4,6 +4,7 @@
     python run_client.py                          # the connect dialog
     python run_client.py --host H --nick N        # connect at once (scripts, classrooms)
     python run_client.py --host H --port P --nick N --password PW
+    python run_client.py --install-launcher       # ClassChat in the menu and on the desktop
 """
 
 import argparse
@@ -12,6 +13,12 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from desktop_client import preflight  # noqa: E402  (readable by any Python)
+
+if preflight.python_problem():
+    preflight.tell(preflight.python_problem())
+    sys.exit(1)
 
 from protocol import PORT  # noqa: E402
 
@@ -23,6 +30,11 @@ def parse_args(argv=None):
     parser.add_argument("--nick", help="connect at once with this nickname")
     parser.add_argument("--password", help="the admin password (teachers only)")
     parser.add_argument("--geometry", help="window size and place, e.g. 880x580+0+0")
+    launcher = parser.add_mutually_exclusive_group()
+    launcher.add_argument("--install-launcher", action="store_true",
+                          help="add ClassChat to the menu and the desktop, then exit")
+    launcher.add_argument("--uninstall-launcher", action="store_true",
+                          help="remove what --install-launcher added, then exit")
     return parser.parse_args(argv)
 
 
@@ -38,11 +50,13 @@ def _sharp_text_on_windows() -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.install_launcher or args.uninstall_launcher:
+        from desktop_client import launcher
+        return launcher.main("install" if args.install_launcher else "uninstall")
     try:
         import tkinter
     except ImportError:
-        print("This Python has no tkinter. On Debian/Ubuntu: sudo apt install python3-tk",
-              file=sys.stderr)
+        preflight.tell(preflight.tk_advice())
         return 1
     from desktop_client import config
     from desktop_client.app import ChatApp
