@@ -40,7 +40,13 @@ DEBIAN_PACKAGES = {"xvfb": lambda: shutil.which("Xvfb"),
                    "chromium": lambda: Path("/usr/bin/chromium").exists(),
                    "chromium-driver": lambda: Path("/usr/bin/chromedriver").exists(),
                    "fonts-noto-color-emoji": lambda: Path(
-                       "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf").exists()}
+                       "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf").exists(),
+                   # real IRC clients for tests/irc_clients (WeeChat's FIFO is a plugin)
+                   "irssi": lambda: shutil.which("irssi"),
+                   "weechat-headless": lambda: shutil.which("weechat-headless"),
+                   "weechat-plugins": lambda: any(
+                       Path("/usr/lib").glob("*/weechat/plugins/fifo.so")),
+                   "tmux": lambda: shutil.which("tmux")}
 
 
 def install_debian_packages() -> None:
