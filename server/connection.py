@@ -82,17 +82,25 @@ class Connection:
         # Called once per recipient of every event: kept lean on purpose.
         if self.closing:
             return
-        self.queue(outgoing.json if self.wire is JsonLines else outgoing.encoded(self.wire))
+        self.queue(outgoing.json if self.wire is JsonLines else self._encoded(outgoing))
 
     def send_answer(self, outgoing: Outgoing) -> None:
         """A welcome or a user list: the largest one queued never counts towards a drop
         (a client that asks for more of them than it reads is dropped all the same)."""
         if self.closing:
             return
-        data = outgoing.json if self.wire is JsonLines else outgoing.encoded(self.wire)
+        data = outgoing.json if self.wire is JsonLines else self._encoded(outgoing)
         if len(data) > self.allowance:
             self.allowance = len(data)
         self.queue(data)
+
+    def _encoded(self, outgoing: Outgoing) -> bytes:
+        wire = self.wire
+        if getattr(wire, "personal", False):
+            # IRC names the recipient in its numerics and echoes a sender's own message
+            # only on request: its dialect makes these bytes, sharing what it can.
+            return self.dialect.render(outgoing)
+        return outgoing.encoded(wire)
 
     def queue(self, data: bytes) -> None:
         """The one way bytes go into the output buffer."""

@@ -426,6 +426,9 @@ class ChatServer:
             elif conn.dialect is None and not conn.prompted and conn.connected_at < prompt_since:
                 conn.prompted = True
                 conn.queue(_PROMPT)
+            tick = getattr(conn.dialect, "tick", None)   # a dialect's own timers (IRC's PING)
+            if tick is not None and not conn.closed:
+                tick(now)
         self.room.tick()
         self._flush_dirty()
 

@@ -38,6 +38,7 @@ class Settings:
     ban_minutes: float = 10.0          # how long a kick keeps a nick and address out
     prompt_after: float = 1.0          # a silent new connection is told what to type
     request_timeout: float = 10.0      # seconds for an HTTP request head (slow senders)
+    irc_channel: str = "#classroom"    # the room, as IRC clients see it (docs/protocol.md)
     # Persistence: None keeps nothing (tests, --no-store); run_server.py picks the
     # platform's data folder.
     data_dir: Path | None = None

@@ -6,11 +6,12 @@ reaches its peers (`encode`, cached per dialect by `Outgoing`). `detect` tries t
 order; a new dialect is a new class and a line in `DIALECTS`.
 """
 
+from server.dialects.irc import Irc
 from server.dialects.lines import JsonLines, TextLines
 from server.dialects.web import Http, WebSocket
 
 # Tried in this order; the last one takes anything.
-DIALECTS = (JsonLines, Http, TextLines)
+DIALECTS = (JsonLines, Http, Irc, TextLines)
 UNDECIDED = None
 _MAX_WAIT = 16          # bytes read before a dialect must be chosen
 
@@ -30,4 +31,4 @@ def detect(head: bytes):
     return DIALECTS[-1]
 
 
-__all__ = ["detect", "UNDECIDED", "JsonLines", "TextLines", "Http", "WebSocket"]
+__all__ = ["detect", "UNDECIDED", "JsonLines", "TextLines", "Http", "WebSocket", "Irc"]
