@@ -46,7 +46,11 @@ DEBIAN_PACKAGES = {"xvfb": lambda: shutil.which("Xvfb"),
                    "weechat-headless": lambda: shutil.which("weechat-headless"),
                    "weechat-plugins": lambda: any(
                        Path("/usr/lib").glob("*/weechat/plugins/fifo.so")),
-                   "tmux": lambda: shutil.which("tmux")}
+                   "tmux": lambda: shutil.which("tmux"),
+                   # the one-file app (tests/app): its .desktop launcher validated, and
+                   # real key presses into its window
+                   "desktop-file-utils": lambda: shutil.which("desktop-file-validate"),
+                   "xdotool": lambda: shutil.which("xdotool")}
 
 
 def install_debian_packages() -> None:
