@@ -18,6 +18,7 @@ from pathlib import Path
 
 from server import app_bundle
 from server.datadir import database_path, default_data_dir, make_data_dir
+from server.dialects.irc import CHANNELLEN
 from server.lan import lan_addresses
 from server.loop import ChatServer
 from server.dialects.web import WebAssets
@@ -95,6 +96,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     add("--prompt-after", type=float, default=DEFAULTS.prompt_after,
         help="seconds before a silent new connection is told what to type "
              "(default: %(default)s)")
+    add("--irc-channel", default=DEFAULTS.irc_channel,
+        help="the room's name for IRC clients (irssi, WeeChat, HexChat), which are "
+             "joined to it at once (default: %(default)s)")
     add("--data-dir", default=None,
         help="folder where the lesson (history, bans, admin password) is kept "
              f"(default: {default_data_dir()})")
@@ -153,9 +157,17 @@ def option_problem(args: argparse.Namespace) -> str | None:
             since_today(args.since)
         except ValueError:
             return f"--since wants a time of today as HH:MM, not {args.since!r}"
+    if not irc_channel_ok(args.irc_channel):
+        return (f"--irc-channel wants # and at most {CHANNELLEN - 1} more characters, "
+                f"without spaces or commas, not {args.irc_channel!r}")
     if args.export or args.show_password:
         return None
     return host_problem(args.host)
+
+
+def irc_channel_ok(name: str) -> bool:
+    return (name.startswith("#") and 1 < len(name.encode("utf-8")) <= CHANNELLEN
+            and not any(char in name for char in " ,:\x07") and name.isprintable())
 
 
 def host_problem(host: str) -> str | None:
@@ -265,7 +277,8 @@ def serve(args: argparse.Namespace, store: Store, data_dir: Path | None,
         max_message_chars=args.max_message, max_output=args.max_output,
         login_timeout=args.login_timeout, shutdown_grace=args.shutdown_grace,
         heartbeat=args.heartbeat, resume_grace=args.resume_grace,
-        ban_minutes=args.ban_minutes, prompt_after=args.prompt_after, data_dir=data_dir)
+        ban_minutes=args.ban_minutes, prompt_after=args.prompt_after, data_dir=data_dir,
+        irc_channel=args.irc_channel)
     raise_open_files_limit()
     on_signal = StopOnSignal()
     for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):

@@ -365,6 +365,24 @@ def test_an_idle_client_is_pinged_and_one_that_never_answers_goes():
         json_user.close()
 
 
+def test_the_channel_is_named_by_the_teacher():
+    with run_server(irc_channel="#maths-7b") as server:
+        peer = IrcPeer(server.port)
+        assert peer.register("alice")[-1].params[1] == "#maths-7b"
+        peer.say("JOIN #classroom")
+        assert "#maths-7b" in peer.expect("403").params[2]
+        peer.close()
+
+
+@pytest.mark.parametrize("name, problem", [("#maths-7b", False), ("#классы", False),
+                                           ("maths", True), ("#a b", True), ("#a,b", True),
+                                           ("#" + "x" * 50, True)])
+def test_the_irc_channel_option(name, problem):
+    from run_server import option_problem, parse_args
+    args = parse_args(["--irc-channel", name, "--host", "127.0.0.1"])
+    assert bool(option_problem(args)) is problem
+
+
 # ---- the `irc` package as a scripted client --------------------------------------
 
 def test_the_irc_package_as_a_bot(server, login):
