@@ -27,11 +27,12 @@ def main(argv=None) -> int:
     took = time.perf_counter() - started
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for name, mode in ((app_bundle.APP_NAME, 0o755), (app_bundle.WINDOWS_NAME, 0o644)):
+    for name, body, mode in ((app_bundle.APP_NAME, app, 0o755),
+                             (app_bundle.WINDOWS_NAME, app_bundle.for_windows(app), 0o644)):
         path = out / name
-        path.write_bytes(app)
+        path.write_bytes(body)
         path.chmod(mode)
-        print(f"wrote {path} ({len(app):,} bytes)")
+        print(f"wrote {path} ({len(body):,} bytes)")
     print(f"built from {len(app_bundle.source_files())} files in {took * 1000:.0f} ms. "
           f"Run it: python {out / app_bundle.APP_NAME}  (server: add `server`)")
     return 0

@@ -19,7 +19,11 @@ PACKAGES = ("protocol", "server", "desktop_client", "web_client")
 TOP_FILES = ("run_server.py", "run_client.py")
 ENTRY = "app_main.py"              # stored in the archive as __main__.py
 DATA_SUFFIXES = {".json", ".png", ".ico"}   # besides .py; web_client/ is taken whole
-INTERPRETER = "/usr/bin/env python3"
+INTERPRETER = "/usr/bin/env python3"     # Linux, macOS: the python3 first on the PATH
+# Windows' launcher (pyw.exe for .pyzw) reads the #! line too: "/usr/bin/env python3" would
+# have it search the PATH for python3.exe and run that, console and all; "/usr/bin/python3"
+# is one of its virtual commands: the newest installed Python 3, windowed (pythonw.exe).
+WINDOWS_INTERPRETER = "/usr/bin/python3"
 APP_NAME = "classchat.pyz"           # python classchat.pyz: a console (the server's home)
 WINDOWS_NAME = "ClassChat.pyzw"      # pythonw: no console window on Windows
 DOWNLOADS = (APP_NAME, WINDOWS_NAME)
@@ -45,10 +49,11 @@ def source_files(root: Path = SOURCE_ROOT) -> list[tuple[str, Path]]:
     return sorted(chosen)
 
 
-def build(root: Path = SOURCE_ROOT) -> bytes:
+def build(root: Path = SOURCE_ROOT, interpreter: str = INTERPRETER) -> bytes:
     """The one-file app's bytes: the same sources give the same bytes."""
+    # The zip's offsets count from its own start (it is written alone, the #! line put in
+    # front after): readers allow for what comes before, so that line may change.
     buffer = io.BytesIO()
-    buffer.write(f"#!{INTERPRETER}\n".encode("utf-8"))
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, path in source_files(root):
             entry = zipfile.ZipInfo(name, date_time=_DATE)
@@ -56,13 +61,29 @@ def build(root: Path = SOURCE_ROOT) -> bytes:
             entry.external_attr = _MODE
             entry.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(entry, path.read_bytes(), compresslevel=9)
-    return buffer.getvalue()
+    return f"#!{interpreter}\n".encode("utf-8") + buffer.getvalue()
+
+
+def with_interpreter(app: bytes, interpreter: str) -> bytes:
+    """The same archive behind another #! line."""
+    return f"#!{interpreter}\n".encode("utf-8") + app[app.index(b"\n") + 1:]
+
+
+def for_windows(app: bytes) -> bytes:
+    """ClassChat.pyzw: the app with Windows' #! line."""
+    return with_interpreter(app, WINDOWS_INTERPRETER)
 
 
 def running_archive() -> Path | None:
     """The .pyz this code runs from, or None when it runs from the source folder."""
     archive = getattr(__loader__, "archive", None)    # set by zipimport only
     return Path(archive) if archive else None
+
+
+def apps_for_download(root: Path = SOURCE_ROOT) -> tuple[dict[str, bytes], str]:
+    """{file name: bytes} of both downloads, and where they came from (for the log)."""
+    app, source = app_for_download(root)
+    return {APP_NAME: app, WINDOWS_NAME: for_windows(app)}, source
 
 
 def app_for_download(root: Path = SOURCE_ROOT) -> tuple[bytes, str]:
@@ -73,7 +94,8 @@ def app_for_download(root: Path = SOURCE_ROOT) -> tuple[bytes, str]:
     now, in memory."""
     archive = running_archive()
     if archive is not None:
-        return archive.read_bytes(), f"this app ({archive})"
+        # (ClassChat.pyzw too may run the server: hand out each with its own #! line)
+        return with_interpreter(archive.read_bytes(), INTERPRETER), f"this app ({archive})"
     built = root / "dist" / APP_NAME
     if built.is_file():
         newest_source = max(path.stat().st_mtime for _, path in source_files(root))
@@ -104,12 +126,12 @@ def download_headers(name: str) -> tuple:
     return (("Content-Disposition", f'attachment; filename="{name}"'),)
 
 
-def web_extra(app: bytes | None) -> dict:
-    """What run_server.py hands to WebAssets(extra=...): the downloads, if `app`, and,
-    inside the one-file app, the browser client's files."""
+def web_extra(apps: dict[str, bytes] | None) -> dict:
+    """What run_server.py hands to WebAssets(extra=...): the downloads, if any ({file
+    name: bytes}), and, inside the one-file app, the browser client's files."""
     extra = {path: (body, ()) for path, body in web_files_in_archive().items()}
-    for name in DOWNLOADS if app is not None else ():
-        extra[f"/download/{name}"] = (app, download_headers(name))
+    for name, body in (apps or {}).items():
+        extra[f"/download/{name}"] = (body, download_headers(name))
     return extra
 
 

@@ -14,8 +14,17 @@ from tests.app.conftest import ROOT
 
 def test_the_build_writes_the_app_and_its_windows_twin(dist):
     pyz, pyzw = dist / "classchat.pyz", dist / "ClassChat.pyzw"
-    assert pyz.read_bytes() == pyzw.read_bytes()     # pythonw vs python is the extension
     assert zipapp.get_interpreter(str(pyz)) == "/usr/bin/env python3"
+    # Windows' launcher: a virtual command (pythonw.exe), never a PATH search (python3.exe)
+    assert zipapp.get_interpreter(str(pyzw)) == "/usr/bin/python3"
+    assert pyzw.read_bytes() == app_bundle.for_windows(pyz.read_bytes())
+    with zipfile.ZipFile(pyz) as app, zipfile.ZipFile(pyzw) as twin:
+        assert [(i.filename, i.CRC) for i in app.infolist()] == \
+            [(i.filename, i.CRC) for i in twin.infolist()]
+        assert twin.testzip() is None
+    result = subprocess.run([sys.executable, str(pyzw), "--help"], capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 0 and "--install-launcher" in result.stdout
     if sys.platform != "win32":
         assert pyz.stat().st_mode & 0o111           # ./classchat.pyz runs too
 

@@ -53,7 +53,7 @@ def test_head_and_get_are_plain_http_with_a_length_and_a_file_name():
         response = connection.getresponse()
         assert response.read() == b""
         assert response.status == 200
-        assert response.getheader("Content-Length") == str(len(app))
+        assert response.getheader("Content-Length") == str(len(app_bundle.for_windows(app)))
         assert response.getheader("Content-Disposition") == \
             'attachment; filename="ClassChat.pyzw"'
         connection.request("GET", "/download/classchat.pyz")    # the same connection
@@ -85,7 +85,7 @@ def chat_server(request, monkeypatch):
         tune(sock)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     monkeypatch.setattr(loop, "_tune", small_send_buffer)
-    web = WebAssets(extra=app_bundle.web_extra(app_bundle.build()))
+    web = WebAssets(extra=app_bundle.web_extra(app_bundle.apps_for_download()[0]))
     with run_server(web=web, rate_limit=0) as srv:
         yield srv.port, lambda: sum(c.output_size for c in list(srv.server.connections)
                                     if c.nick is None)
@@ -156,3 +156,12 @@ def chat_latencies(alice: Peer, bob: Peer, count: int) -> list[float]:
 def summary(latencies: list[float]) -> tuple[float, float, float]:
     ordered = sorted(latencies)
     return (statistics.median(ordered), ordered[int(len(ordered) * 0.99) - 1], ordered[-1])
+
+
+def test_a_cap_below_the_apps_size_leaves_the_download_out_not_the_student():
+    import run_server
+    from server.settings import Settings
+    web, offered = run_server.web_assets(Settings(max_output=100_000))
+    assert not offered and not [p for p in web.files if p.startswith("/download/")]
+    web, offered = run_server.web_assets(Settings())
+    assert offered and {"/download/classchat.pyz", "/download/ClassChat.pyzw"} <= set(web.files)

@@ -58,7 +58,7 @@ def test_the_server_in_the_app_chats_serves_the_page_and_hands_itself_out(app_se
     for name in ("classchat.pyz", "ClassChat.pyzw"):
         response, body = get(port, f"/download/{name}")
         assert response.status == 200
-        assert body == pyz.read_bytes()                   # the very file that runs
+        assert body == (pyz.parent / name).read_bytes()     # what build_app.py wrote
         assert response.getheader("Content-Length") == str(len(body))
         assert response.getheader("Content-Type") == "application/octet-stream"
         assert response.getheader("Content-Disposition") == f'attachment; filename="{name}"'
