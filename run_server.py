@@ -310,19 +310,20 @@ def web_assets(settings: Settings) -> tuple[WebAssets, bool]:
     log = logging.getLogger("server")
     started = time.perf_counter()
     try:
-        app, source = app_bundle.app_for_download()
+        apps, source = app_bundle.apps_for_download()
     except OSError as error:
         log.warning("the desktop app cannot be offered for download: %s", error)
         return WebAssets(extra=app_bundle.web_extra(None)), False
     took = time.perf_counter() - started
     # One download is queued whole on its connection: it must fit under --max-output.
-    if len(app) + 4096 > settings.max_output:
+    size = len(apps[app_bundle.APP_NAME])
+    if size + 4096 > settings.max_output:
         log.warning("the desktop app (%d bytes) is not offered for download: it is larger "
-                    "than --max-output", len(app))
+                    "than --max-output", size)
         return WebAssets(extra=app_bundle.web_extra(None)), False
-    log.info("desktop app for download: %d bytes, %s, in %.0f ms", len(app), source,
+    log.info("desktop app for download: %d bytes, %s, in %.0f ms", size, source,
              took * 1000)
-    return WebAssets(extra=app_bundle.web_extra(app)), True
+    return WebAssets(extra=app_bundle.web_extra(apps)), True
 
 
 def admin_password(args: argparse.Namespace, store: Store, keeping: bool) -> tuple[str, str]:
