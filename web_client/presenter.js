@@ -583,7 +583,7 @@ export class Presenter {
 
   // The proof the server gave for the admin password was wrong (or missing).
   impostor() {
-    const text = t("This server could not prove that it knows the admin password, so it may not be your class's server. The password was not used; nothing was sent.");
+    const text = t("This server could not prove that it knows the admin password, so it may not be your server. Nothing was sent; check the address.");
     return this.loginRefused({ code: "impostor" }, text);
   }
 

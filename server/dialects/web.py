@@ -15,6 +15,8 @@ from server.outgoing import Outgoing
 log = logging.getLogger(__name__)
 
 WEB_CLIENT = Path(__file__).resolve().parent.parent.parent / "web_client"
+# One catalog of translations for both clients: the page loads /locale/<code>.json.
+LOCALE = WEB_CLIENT.parent / "desktop_client" / "locale"
 MAX_WS_MESSAGE = 65536     # bytes in one WebSocket message from a browser
 
 SECURITY_HEADERS = (
@@ -34,12 +36,16 @@ _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css
 class WebAssets:
     """The browser client's files, read once at start: the loop never waits on the disk."""
 
-    def __init__(self, root: Path = WEB_CLIENT, extra: dict | None = None):
+    def __init__(self, root: Path = WEB_CLIENT, extra: dict | None = None,
+                 locale: Path = LOCALE):
         self.files: dict[str, tuple[str, bytes, tuple]] = {}
         if root.is_dir():
             for path in sorted(root.rglob("*")):
                 if path.is_file() and not path.name.startswith("."):
                     self.add("/" + path.relative_to(root).as_posix(), path.read_bytes())
+        if locale.is_dir():
+            for path in sorted(locale.glob("*.json")):
+                self.add(f"/locale/{path.name}", path.read_bytes())
         if "/index.html" in self.files:
             self.files["/"] = self.files["/index.html"]
         for name, (body, headers) in (extra or {}).items():
