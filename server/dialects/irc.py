@@ -661,8 +661,9 @@ class Irc:
                     continue
                 self._to_room(room, Say(text), doing, target)
             elif target.startswith(("#", "&")):
-                if doing == "PRIVMSG":
-                    self._no_such_channel(target)
+                if doing == "PRIVMSG":     # 401 here, as ngIRCd answers
+                    self.conn.queue(self._numeric(401, target, f"No such nick or channel; "
+                                                  f"the class is {self.channel}"))
             else:
                 self._to_room(room, Say(text, to=target), doing, target)
                 member = channel_of(room, self.channel).member(target)
@@ -943,7 +944,6 @@ _ERROR_NUMERICS = {
     ("PRIVMSG", "no_such_user"): (401, "what"), ("PRIVMSG", "muted"): (404, "what"),
     ("PRIVMSG", "rate_limited"): (404, "what"), ("PRIVMSG", "empty_message"): (412, None),
     ("PRIVMSG", "message_too_long"): (404, "what"), ("PRIVMSG", "not_logged_in"): (404, "what"),
-    ("KICK", "no_such_user"): (441, "what"),
     ("", "no_such_user"): (401, "what"),
     ("KICK", "forbidden"): (482, "channel"), ("MODE", "forbidden"): (482, "channel"),
     ("MUTE", "forbidden"): (482, "channel"), ("UNMUTE", "forbidden"): (482, "channel"),
