@@ -84,7 +84,7 @@ def test_wrong_password_stays_logged_out(connect):
 
 
 def test_checks_run_in_the_contract_order(server, login, connect):
-    login("alice")
+    login("alice", server.admin_password)    # an admin: not even the password takes it
     peer = connect()
     peer.send({"type": "login", "nick": "bad nick", "password": "wrong"})
     assert error_code(peer) == "nick_invalid"          # before bad_password
