@@ -53,6 +53,7 @@ def test_ten_megabytes_without_newline(pair, abuser, server, first):
             conn = wait_for(lambda: next((c for c in list(server.server.connections)
                                           if c.port == peer.sock.getsockname()[1]), None),
                             what="the server seeing the connection")
+            wait_for(lambda: conn.dialect is not None, what="the server reading it")
         # The server keeps at most one frame of it, however much arrives.
         assert conn.dialect.decoder.buffered <= LIMIT
     # Answered once, in the dialect its first byte chose, and the connection stays open.
