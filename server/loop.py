@@ -446,10 +446,13 @@ class ChatServer:
             conn.send(notice)
             conn.close_after_output()
         self.room.flush_store()
-        self._flush_dirty()
         deadline = self._clock() + self.settings.shutdown_grace
         while self.connections and self._clock() < deadline:
-            for key, mask in self.selector.select(deadline - self._clock()):
+            # Nothing is broadcast any more, so no budget: flush until all is sent.
+            self.room.deliveries = 0
+            self._flush_dirty()
+            wait = 0 if self._dirty else deadline - self._clock()
+            for key, mask in self.selector.select(max(0, wait)):
                 if isinstance(key.data, Connection):
                     self._dispatch(key.data, mask)
         if self.connections:
