@@ -55,9 +55,38 @@ SERVERS = {
                  "--max-clients", "20000", "--log-level", "warning", "--no-store"],
     },
     "asyncio": {"script": BENCH / "baselines" / "asyncio_server.py", "cwd": REPO, "args": []},
+    # Debian's ngIRCd (apt-get install ngircd), for the IRC load only (ngircd@irc): on
+    # 127.0.0.1, penalties off (MaxPenaltyTime = 0), no per-address limit, no DNS/ident.
+    "ngircd": {"ngircd": "/usr/sbin/ngircd", "cwd": REPO, "args": []},
     "threaded": {"script": BENCH / "baselines" / "threaded_server.py", "cwd": REPO, "args": []},
 }
 SCENARIOS = ["s5", "s2", "s2fixed", "s4", "scaling", "idle"]
+# A column is SERVER or SERVER@DIALECT (the load generator's dialect: json, ws, text, irc,
+# mixed). Columns with another dialect than JSON run only these scenarios.
+DIALECT_SCENARIOS = ["s5", "s2", "s2fixed", "s4"]
+
+NGIRCD_CONF = """[Global]
+    Name = ngircd.bench
+    Info = bench
+    Listen = 127.0.0.1
+    Ports = {port}
+    MotdPhrase = bench
+    PidFile = {dir}/ngircd.pid
+    ServerUID = {uid}
+    ServerGID = {gid}
+[Limits]
+    MaxConnections = 0
+    MaxConnectionsIP = 0
+    MaxJoins = 0
+    MaxPenaltyTime = 0
+    PingTimeout = 600
+    PongTimeout = 600
+[Options]
+    DNS = no
+    Ident = no
+    PAM = no
+    OperCanUseMode = yes
+"""
 
 FULL = {
     "s5": {"clients": 2000, "timeout": 60},
@@ -119,22 +148,31 @@ def _child_setup():
         pass
 
 
+# The IRC load acknowledges each batch with a PING, a command like any other: the work
+# budget for commands (20/s a connection) would answer most of them with 263.
+DIALECT_ARGS = {"irc": ["--command-rate", "0"]}
+
+
 class ServerProcess:
-    def __init__(self, name, logdir):
+    def __init__(self, name, logdir, extra_args=()):
         self.name = name
         self.spec = SERVERS[name]
+        self.extra_args = list(extra_args)
         self.logdir = logdir
         self.proc = None
         self.port = None
         self.log_path = logdir / f"{name}.log"
 
     def start(self):
-        script = self.spec["script"]
-        if not script.exists():
-            raise Unavailable(f"{script} does not exist")
         self.port = free_port()
-        cmd = [sys.executable, str(script), "--host", HOST, "--port", str(self.port)]
-        cmd += self.spec["args"]
+        if "ngircd" in self.spec:
+            cmd = self._ngircd_command()
+        else:
+            script = self.spec["script"]
+            if not script.exists():
+                raise Unavailable(f"{script} does not exist")
+            cmd = [sys.executable, str(script), "--host", HOST, "--port", str(self.port)]
+            cmd += self.spec["args"] + self.extra_args
         if self.spec.get("data_dir"):
             cmd += ["--data-dir", tempfile.mkdtemp(prefix="bench-data-")]
         log = open(self.log_path, "ab")
@@ -147,8 +185,20 @@ class ServerProcess:
         self._wait_accepting()
         return self
 
+    def _ngircd_command(self):
+        binary = Path(self.spec["ngircd"])
+        if not binary.exists():
+            raise Unavailable(f"{binary} does not exist (apt-get install ngircd)")
+        folder = tempfile.mkdtemp(prefix="bench-ngircd-")
+        conf = Path(folder) / "ngircd.conf"
+        conf.write_text(NGIRCD_CONF.format(port=self.port, dir=folder, uid=os.getuid(),
+                                           gid=os.getgid()))
+        return [str(binary), "--nodaemon", "--config", str(conf)]
+
     def _wait_accepting(self):
         deadline = time.perf_counter() + START_TIMEOUT
+        if "ngircd" in self.spec:
+            return self._wait_irc(deadline)
         while time.perf_counter() < deadline:
             if self.proc.poll() is not None:
                 raise Unavailable(f"exited with status {self.proc.returncode} at start: "
@@ -164,6 +214,29 @@ class ServerProcess:
                 time.sleep(0.1)
             except OSError as exc:
                 raise Unavailable(f"ping check failed: {exc}") from None
+        self.stop()
+        raise Unavailable(f"did not accept within {START_TIMEOUT:.0f} s: {self.log_tail()}")
+
+    def _wait_irc(self, deadline):
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                raise Unavailable(f"exited with status {self.proc.returncode} at start: "
+                                  f"{self.log_tail()}")
+            try:
+                with socket.create_connection((HOST, self.port), timeout=2) as s:
+                    s.sendall(b"NICK probe\r\nUSER probe 0 * :probe\r\n")
+                    reply = b""
+                    while b" 001 " not in reply:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            break
+                        reply += chunk
+                    s.sendall(b"QUIT\r\n")
+                if b" 001 " not in reply:
+                    raise Unavailable(f"answered NICK/USER with {reply[:200]!r}")
+                return
+            except (ConnectionRefusedError, socket.timeout):
+                time.sleep(0.1)
         self.stop()
         raise Unavailable(f"did not accept within {START_TIMEOUT:.0f} s: {self.log_tail()}")
 
@@ -236,11 +309,17 @@ def run_scenario(name, cfg, pool, deadline, facts):
     raise ValueError(name)
 
 
-def run_one(server_name, scenario, cfg, logdir, facts):
-    server = ServerProcess(server_name, logdir)
+def split_column(column):
+    server, _, dialect = column.partition("@")
+    return server, dialect or "json"
+
+
+def run_one(column, scenario, cfg, logdir, facts):
+    server_name, dialect = split_column(column)
+    server = ServerProcess(server_name, logdir, DIALECT_ARGS.get(dialect, ()))
     server.start()
     t0 = time.perf_counter()
-    pool = loadgen.Pool(server.port, server_pid=server.proc.pid)
+    pool = loadgen.Pool(server.port, server_pid=server.proc.pid, dialect=dialect)
     try:
         gc.collect()
         gc.disable()
@@ -266,6 +345,8 @@ def run_server(server_name, scenarios, cfgs, logdir):
     print(f"\n## {server_name}", file=sys.stderr)
     results = {}
     facts = {}
+    if split_column(server_name)[1] != "json":
+        scenarios = [sc for sc in scenarios if sc in DIALECT_SCENARIOS]
     for sc in scenarios:
         t0 = time.perf_counter()
         try:
@@ -489,7 +570,8 @@ def parse_args():
     p = argparse.ArgumentParser(description="Chat server benchmark (loopback only).")
     p.add_argument("--quick", action="store_true", help="short smoke run")
     p.add_argument("--servers", default="project,project-nostore,asyncio,threaded",
-                   help=f"comma list of {','.join(SERVERS)}")
+                   help=f"comma list of {','.join(SERVERS)}, each optionally "
+                        f"@DIALECT ({','.join(loadgen.DIALECTS)}), e.g. ngircd@irc")
     p.add_argument("--scenarios", default=",".join(SCENARIOS),
                    help=f"comma list of {','.join(SCENARIOS)}")
     p.add_argument("--duration", type=float, help="override every measured phase's length")
@@ -499,15 +581,27 @@ def parse_args():
     p.add_argument("--project-root", type=Path,
                    help="run the project server from another checkout, e.g. a git worktree "
                         "of an older commit, to measure what a change bought")
+    p.add_argument("--root", action="append", default=[], metavar="NAME=PATH",
+                   help="one more server column NAME: the project (keeping the lesson) run "
+                        "from the checkout at PATH, e.g. before=/tmp/before; repeatable")
     args = p.parse_args()
     if args.project_root:
         root = args.project_root.resolve()
         SERVERS["project"].update(script=root / "run_server.py", cwd=root)
+    for item in args.root:
+        name, _, path = item.partition("=")
+        root = Path(path).resolve()
+        if not name or not path or name in SERVERS:
+            p.error(f"--root {item!r}: want a new NAME=PATH")
+        SERVERS[name] = dict(SERVERS["project"], script=root / "run_server.py", cwd=root)
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     for s in args.servers:
-        if s not in SERVERS:
-            p.error(f"unknown server {s!r}")
+        server, dialect = split_column(s)
+        if server not in SERVERS:
+            p.error(f"unknown server {server!r}")
+        if dialect not in loadgen.DIALECTS:
+            p.error(f"unknown dialect {dialect!r} in {s!r}")
     for s in args.scenarios:
         if s not in SCENARIOS:
             p.error(f"unknown scenario {s!r}")
