@@ -6,7 +6,7 @@ import mimetypes
 import re
 from pathlib import Path
 
-from protocol import errors, http, websocket
+from protocol import http, websocket
 from protocol.errors import ProtocolError
 from protocol.events import Bye, Error
 from protocol.json_codec import decode_command
