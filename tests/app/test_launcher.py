@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from desktop_client import launcher
-from tests.app.conftest import app_env, free_port
+from tests.app.conftest import app_env
 from tests.support import Peer, run_server
 
 VALIDATOR_MISSING = ("desktop-file-validate is not installed (Debian: desktop-file-utils); "

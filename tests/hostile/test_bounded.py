@@ -8,13 +8,12 @@ attacker gets against a bound the test states. The figures go into docs/reliabil
 import json
 import signal
 import socket
-import statistics
 import time
 
 import pytest
 
 from tests.hostile.conftest import (
-    Pair, rss_kib, server_log, start_limited_server, stop_server, wait_for,
+    Pair, rss_kib, start_limited_server, stop_server, wait_for,
 )
 from tests.support import Peer
 

@@ -7,7 +7,6 @@ import time
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.support import Peer
 from tests.web_client.conftest import page_errors, wait_until
 from tests.web_client.pages import ChatPage
 

@@ -1,9 +1,6 @@
 """A dropped link resumed exactly once, the phone-sized page, the remembered form, the
 title's unread count, the follow rule and the languages."""
 
-import time
-
-from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.lesson.relay import Relay
