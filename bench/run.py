@@ -423,7 +423,19 @@ def metric_rows(cfgs):
             return v, res.get("measure", {}).get("lg_cpu_pct")
         return get
 
+    def cpu_per(count_key):
+        """Server CPU-µs (from /proc) per counted delivery: unlike throughput, it holds
+        when the load generator is the limit."""
+        def get(res):
+            m = res.get("measure", {})
+            n = res.get(count_key)
+            if not n or m.get("server_cpu_s") is None:
+                return None, m.get("lg_cpu_pct")
+            return 1e6 * m["server_cpu_s"] / n, m.get("lg_cpu_pct")
+        return get
+
     rate = lambda v: f"{v:,.0f}/s"   # noqa: E731
+    us = lambda v: f"{v:,.2f} µs"    # noqa: E731
     ms = lambda v: f"{v:,.2f} ms"    # noqa: E731
     rows = [
         (f"S5 login storm, {cfgs['s5']['clients']} clients (s)", "s5", plain("seconds"),
@@ -431,12 +443,15 @@ def metric_rows(cfgs):
         (f"S2 broadcast, {cfgs['s2']['clients']} clients / {cfgs['s2']['senders']} "
          f"senders (deliveries/s)", "s2", plain("deliveries_per_s"), True, rate),
         ("S2 under saturation, p99 latency", "s2", plain("p99_ms", "latency"), False, ms),
+        ("S2 server CPU per delivery", "s2", cpu_per("delivered_in_window"), False, us),
         (f"S2-fixed {cfgs['s2fixed']['rate']} msg/s, p50 latency", "s2fixed",
          plain("p50_ms", "latency"), False, ms),
         (f"S2-fixed {cfgs['s2fixed']['rate']} msg/s, p99 latency", "s2fixed",
          plain("p99_ms", "latency"), False, ms),
         (f"S4 private, {cfgs['s4']['clients']} clients (msgs/s to recipients)", "s4",
          plain("msgs_per_s"), True, rate),
+        ("S4 server CPU per private message delivered", "s4",
+         cpu_per("delivered_to_recipients_in_window"), False, us),
     ]
     for i, n in enumerate(cfgs["scaling"]["points"]):
         def point(res, i=i, key="deliveries_per_s", sub=None):
@@ -569,7 +584,8 @@ def check_text(res):
 def parse_args():
     p = argparse.ArgumentParser(description="Chat server benchmark (loopback only).")
     p.add_argument("--quick", action="store_true", help="short smoke run")
-    p.add_argument("--servers", default="project,project-nostore,asyncio,threaded",
+    p.add_argument("--servers", default="project,project-nostore,asyncio,threaded,project@ws,"
+                                        "project@mixed,project@irc,ngircd@irc",
                    help=f"comma list of {','.join(SERVERS)}, each optionally "
                         f"@DIALECT ({','.join(loadgen.DIALECTS)}), e.g. ngircd@irc")
     p.add_argument("--scenarios", default=",".join(SCENARIOS),
