@@ -63,6 +63,7 @@ def chromium():
 def browser(chromium):
     """The session's browser at desk size, on a blank page, with nothing left over."""
     set_viewport(chromium, *DESK)
+    chromium.get_log("browser")   # what an earlier test's pages logged is not this test's
     yield chromium
     # No page from this test may keep a socket open into the next one.
     with contextlib.suppress(Exception):
