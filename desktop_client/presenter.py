@@ -893,7 +893,7 @@ class Presenter:
         self._remove_user(key)
         self.admins.discard(key)
         self.muted.discard(key)
-        text = left_text(event.nick, event.reason)
+        text = left_text(event.nick, event.reason, event.by)
         if event.message:
             text += f": {event.message}"
         if event.reason == "kicked" or event.message:
@@ -1070,7 +1070,9 @@ def _keys(names) -> set:
     return {nicks.key(name) for name in names}
 
 
-def left_text(nick: str, reason: str) -> str:
+def left_text(nick: str, reason: str, by: Optional[str] = None) -> str:
+    if reason == "kicked" and by:
+        return _("{nick} was removed by {by}").format(nick=nick, by=by)
     return {
         "quit": _("{nick} left"),
         "disconnected": _("{nick} disconnected"),

@@ -170,6 +170,7 @@ class Left:
     ts: int
     message: Optional[str] = None
     seq: int = 0
+    by: Optional[str] = None       # extension: who kicked
 
 
 @dataclass(frozen=True, slots=True)

@@ -467,7 +467,8 @@ class ChatRoom:
         if client.nick is not None:
             self._away.pop(nicks.key(client.nick), None)
 
-    def _remove(self, client: Client, reason: str, message: str | None = None) -> None:
+    def _remove(self, client: Client, reason: str, message: str | None = None,
+                by: str | None = None) -> None:
         key = nicks.key(client.nick)
         del self._users[key]
         position = bisect.bisect_left(self._sorted, (key, client.nick))
@@ -480,7 +481,7 @@ class ChatRoom:
             self._sorted_admins.remove((key, client.nick))
         self._seq += 1
         self._user_list = None
-        left = Outgoing(Left(client.nick, reason, self.now_ms(), message, self._seq))
+        left = Outgoing(Left(client.nick, reason, self.now_ms(), message, self._seq, by))
         self._lefts.append(left)
         self._remember(left, None, key)
         log.info("%s left (%s)", client.tag, reason)
@@ -608,7 +609,7 @@ class ChatRoom:
             if self._store is not None:
                 self._store.save_ban(ban)
         self._end_session(target)
-        self._remove(target, "kicked", reason)
+        self._remove(target, "kicked", reason, by=client.nick)
         target.send(Outgoing(Bye("kicked", reason, minutes, client.nick)))
         target.close_after_output()
 

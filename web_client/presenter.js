@@ -168,7 +168,8 @@ export function helpRows(admin) {
   return rows;
 }
 
-export function leftText(nick, reason) {
+export function leftText(nick, reason, by) {
+  if (reason === "kicked" && by) return t("{nick} was removed by {by}", { nick, by });
   const texts = {
     quit: "{nick} left", disconnected: "{nick} disconnected",
     kicked: "{nick} was removed by an admin", dropped: "{nick} was dropped (too slow to keep up)",
@@ -788,7 +789,7 @@ export class Presenter {
     this.admins.delete(key);
     this.muted.delete(key);
     this.usersVersion += 1;
-    let text = leftText(event.nick, String(event.reason));
+    let text = leftText(event.nick, String(event.reason), typeof event.by === "string" ? event.by : null);
     const message = str(event.message);
     if (message) text += `: ${message}`;
     let lines;

@@ -104,7 +104,8 @@ class _Wire:
         if kind is Left:
             if event.reason == "kicked":
                 return irc.line("KICK", self.channel, event.nick,
-                                event.message or _LEFT_WORDS["kicked"], prefix=SERVER,
+                                event.message or _LEFT_WORDS["kicked"],
+                                prefix=prefix(event.by) if event.by else SERVER,
                                 tags=tags, trailing=True)
             return irc.line("QUIT", _LEFT_WORDS.get(event.reason, event.reason),
                             prefix=prefix(event.nick), tags=tags, trailing=True)

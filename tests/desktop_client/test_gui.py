@@ -334,7 +334,7 @@ def test_admin_kicks_through_the_gui(root, srv):
     dialog.ok_button.invoke()
     bye = bob.expect("bye")
     assert (bye["reason"], bye.get("message")) == ("kicked", "be nice")
-    wait_for(root, lambda: "bob was removed by an admin: be nice" in pane(app),
+    wait_for(root, lambda: "bob was removed by teacher: be nice" in pane(app),
              what="the kick notice")
     assert "bob" not in user_rows(app)
     assert app.input.recipient_text() == "To: Everyone"

@@ -76,7 +76,8 @@ def test_kick_without_reason_and_kick_of_nobody(server, login):
     teacher.send({"type": "kick", "nick": "bob"})
     assert bob.recv() == {"type": "bye", "reason": "kicked", "minutes": 10, "by": "teacher"}
     assert teacher.recv() | {"ts": 0, "seq": 0} == {"type": "left", "nick": "bob",
-                                                    "reason": "kicked", "ts": 0, "seq": 0}
+                                                    "reason": "kicked", "ts": 0, "seq": 0,
+                                                    "by": "teacher"}
 
 
 def test_non_admins_may_not_kick_or_shut_down(server, login):

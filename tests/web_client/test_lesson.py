@@ -175,7 +175,7 @@ def test_teacher_logs_in_by_proof_kicks_and_shuts_down(browser, chat_server, pee
     minutes.send_keys("5", Keys.ENTER)
     bye = bob.expect("bye")
     assert bye["reason"] == "kicked" and bye["message"] == "too loud" and bye["minutes"] == 5
-    kicked = page.wait_line("bob was removed by an admin: too loud")
+    kicked = page.wait_line("bob was removed by Mr.Smith: too loud")
     assert kicked.endswith("Undo")                 # the teacher can take the ban back
 
     # Shut the server down, with a reason: a student (a JSON client) is told.
