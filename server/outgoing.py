@@ -20,26 +20,24 @@ class Outgoing:
             other = self._other = {}
         data = other.get(dialect)
         if data is None:
-            data = other[dialect] = dialect.encode(self)
+            data = other[dialect] = self._make(dialect)
         return data
 
+    def _make(self, dialect) -> bytes:
+        return dialect.encode(self)
 
-class Batch:
+
+class Batch(Outgoing):
     """Several events sent as one: each recipient's buffer gets one reference, not one
     per event (2,000 users leaving at once would otherwise be 4,000,000 appends)."""
 
-    __slots__ = ("parts", "json", "_other")
+    __slots__ = ("parts",)
 
     def __init__(self, parts: list[Outgoing]):
         self.parts = parts
+        self.event = None
         self.json = b"".join(part.json for part in parts)
         self._other = None
 
-    def encoded(self, dialect) -> bytes:
-        other = self._other
-        if other is None:
-            other = self._other = {}
-        data = other.get(dialect)
-        if data is None:
-            data = other[dialect] = b"".join(part.encoded(dialect) for part in self.parts)
-        return data
+    def _make(self, dialect) -> bytes:
+        return b"".join(part.encoded(dialect) for part in self.parts)

@@ -18,6 +18,20 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 5.0
 
 
+def wait_for(condition, timeout: float = TIMEOUT, what: str = "the condition",
+             poll: float = 0.01):
+    """Poll `condition` until it returns something true (and return it); fail after
+    `timeout` s, naming what did not happen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        time.sleep(poll)
+
+
 class RunningServer:
     def __init__(self, server: ChatServer, thread: threading.Thread):
         self.server = server

@@ -38,11 +38,14 @@ class JsonLines:
             conn.send(_LINE_TOO_LONG)
             return
         try:
-            command = decode_command(frame)
+            command = self.decode(frame)
         except ProtocolError as refusal:
             conn.send(Outgoing(Error(refusal.code, refusal.message)))
             return
         room.handle(conn, command)
+
+    def decode(self, frame: bytes):
+        return decode_command(frame)
 
     @staticmethod
     def encode(outgoing) -> bytes:
@@ -58,18 +61,10 @@ class TextLines(JsonLines):
     def claims(first: bytes):
         return True
 
-    def handle(self, frame, room) -> None:
+    def decode(self, frame: bytes):
         conn = self.conn
-        if type(frame) is TooLong:
-            conn.send(_LINE_TOO_LONG)
-            return
-        try:
-            command = parse_line(decode_utf8(frame), logged_in=conn.nick is not None,
-                                 admin=conn.admin)
-        except ProtocolError as refusal:
-            conn.send(Outgoing(Error(refusal.code, refusal.message)))
-            return
-        room.handle(conn, command)
+        return parse_line(decode_utf8(frame), logged_in=conn.nick is not None,
+                          admin=conn.admin)
 
     @staticmethod
     def encode(outgoing) -> bytes:

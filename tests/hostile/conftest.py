@@ -20,6 +20,7 @@ import time
 import pytest
 
 from tests.support import ROOT, Peer, run_server, wait_until_listening
+from tests.support import wait_for as _wait_for
 
 _serial = itertools.count(1)
 # Bystanders must see their own messages quickly even while someone misbehaves.
@@ -30,16 +31,9 @@ def fresh_nick(prefix: str = "user") -> str:
     return f"{prefix}{next(_serial)}"
 
 
+
 def wait_for(condition, timeout: float = 5.0, what: str = "the condition"):
-    """Poll `condition` until it returns something true; fail after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s")
-        time.sleep(0.01)
+    return _wait_for(condition, timeout, what)
 
 
 def reset(sock: socket.socket) -> None:

@@ -6,25 +6,19 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.support import start_server_process
+from tests.support import wait_for as _wait_for
 
 PASSWORD = "teach-pass"
 
 
+
 def wait_for(condition, timeout: float = 10.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+    return _wait_for(condition, timeout, what)
 
 
 @pytest.fixture

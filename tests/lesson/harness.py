@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from tests.support import ROOT, wait_until_listening
+from tests.support import wait_for as _wait_for
 
 PASSWORD = "chalk-and-talk-42"
 TIMEOUT = 5.0
@@ -26,16 +27,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+
 def wait_for(condition, timeout: float = TIMEOUT, what: str = "the condition"):
-    """Poll `condition` until it returns something true; fail after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s")
-        time.sleep(0.01)
+    return _wait_for(condition, timeout, what)
 
 
 def source(n: int) -> str:
