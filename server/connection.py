@@ -151,18 +151,30 @@ class Connection:
 
 
 def send_to_all(outgoing: Outgoing, connections) -> None:
-    """Connection.send for many recipients, inlined: a broadcast's cost is this loop."""
+    """Connection.send for many recipients, inlined: a broadcast's cost is this loop.
+    Every wire that shares its bytes (JSON, WebSocket, text) is appended here; only a
+    personal one (IRC) goes through Connection.send."""
     data = outgoing.json
-    size = len(data)
+    last_wire, last_data = JsonLines, data    # the bytes of the wire met last
     for conn in connections:
-        if conn.closing or conn.wire is not JsonLines:
-            conn.send(outgoing)
+        if conn.closing:
             continue
+        wire = conn.wire
+        if wire is not last_wire:
+            if wire is JsonLines:
+                chunk = data
+            elif getattr(wire, "personal", False):
+                conn.send(outgoing)
+                continue
+            else:
+                chunk = outgoing.encoded(wire)
+            last_wire, last_data = wire, chunk
+        chunk = last_data
         output = conn.output
         if not output:
             conn._dirty.append(conn)
-        output.append(data)
-        conn.output_size += size
+        output.append(chunk)
+        conn.output_size += len(chunk)
         if conn.output_size > conn._max_output + conn.allowance and not conn.overflowed:
             conn.overflowed = True
             conn._dirty.append(conn)
