@@ -175,10 +175,18 @@ class JsonDialect:
 
     def welcome(self, pool, c, buf):
         """Offset just past the welcome in `buf`, -1 while incomplete, None: refused."""
-        end = buf.find(b"\n") + 1
+        start = 0
+        while buf[start:start + 1] not in (b"{", b""):
+            # A line for people (the prompt a silent connection gets): JSON clients skip
+            # every line that does not start with "{" (docs/protocol.md).
+            newline = buf.find(b"\n", start)
+            if newline < 0:
+                return -1
+            start = newline + 1
+        end = buf.find(b"\n", start) + 1
         if end == 0:
             return -1
-        return _json_welcome(pool, c, buf[:end], end)
+        return _json_welcome(pool, c, buf[start:end], end)
 
     def public(self, texts):
         return b"".join(b'{"type":"msg","text":"' + t + b'","to":null}\n' for t in texts)

@@ -425,7 +425,8 @@ class ChatServer:
                 self._close(conn, "disconnected")
             elif conn.dialect is None and not conn.prompted and conn.connected_at < prompt_since:
                 conn.prompted = True
-                conn.queue(_PROMPT)
+                if not _waiting_to_be_read(conn.sock):   # a busy loop may just be late
+                    conn.queue(_PROMPT)
             tick = getattr(conn.dialect, "tick", None)   # a dialect's own timers (IRC's PING)
             if tick is not None and not conn.closed:
                 tick(now)
@@ -494,6 +495,14 @@ def _tune(sock: socket.socket) -> None:
             sock.setsockopt(level, option, value)
     except OSError:
         pass  # not a TCP socket (or already reset): nothing to tune
+
+
+def _waiting_to_be_read(sock: socket.socket) -> bool:
+    """Whether the peer has sent bytes the loop has not read yet."""
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK))
+    except OSError:
+        return False   # nothing yet (would block), or the connection is gone
 
 
 def _send_once(sock: socket.socket, data: bytes) -> None:
