@@ -108,16 +108,17 @@ def test_the_speed_figures_are_those_of_the_results_file(lang):
     speed = _block(text, "figures", "speed")
     project = results["results"]["project"]
     shown = {
-        "s2": (project["s2"]["deliveries_per_s"], 0),
-        "s4": (project["s4"]["msgs_per_s"], 0),
-        "s5": (project["s5"]["seconds"], 2),
-        "p50": (project["s2fixed"]["latency"]["p50_ms"], 2),
-        "p99": (project["s2fixed"]["latency"]["p99_ms"], 2),
-        "idle": (project["idle"]["kib_per_conn"], 1),
+        "s2": (lambda: project["s2"]["deliveries_per_s"], 0),
+        "s4": (lambda: project["s4"]["msgs_per_s"], 0),
+        "s5": (lambda: project["s5"]["seconds"], 2),
+        "p50": (lambda: project["s2fixed"]["latency"]["p50_ms"], 2),
+        "p99": (lambda: project["s2fixed"]["latency"]["p99_ms"], 2),
+        "idle": (lambda: project["idle"]["kib_per_conn"], 1),
     }
-    for name, (value, places) in shown.items():
+    for name, (read, places) in shown.items():
         if project.get(excerpts.FIGURES[name][0], {}).get("status") != "ok":
-            continue
+            continue   # a scenario that failed in that run is shown as "—"
+        value = read()
         digits = f"{value:.{places}f}".replace(".", "")
         numbers = {re.sub(r"\D", "", cell) for cell in re.findall(r"\d[\d,.\u00a0]*", speed)}
         assert digits in numbers, (lang, name, value)
