@@ -174,6 +174,49 @@ def test_a_reason_cannot_forge_a_log_line():
     assert "forged line" in log
 
 
+def drain_all(pair: Pair) -> None:
+    """The bystanders read what they were sent (they are not the slow ones)."""
+    for peer in (pair.alice, pair.bob):
+        while True:
+            try:
+                peer.line(timeout=0.05)
+            except AssertionError:
+                break          # nothing more within 50 ms
+
+
+def test_all_queued_output_together_stays_under_its_ceiling_largest_first():
+    """--max-queued: slow readers together hold at most this much; the largest go first."""
+    from tests.support import run_server
+    with run_server(max_queued=500_000, max_output=4 * 1024 * 1024, rate_limit=0) as server:
+        pair = Pair(server.port)
+        readers = []
+        for n in range(3):
+            sock = socket.create_connection(("127.0.0.1", server.port))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            peer = Peer.over(sock)
+            peer.login(f"slow{n}")       # then never reads again
+            readers.append(peer)
+        # A slow link on the server's side too: loopback would otherwise take megabytes.
+        for conn in list(server.server.connections):
+            if conn.nick and conn.nick.startswith("slow"):
+                conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        big = "x" * 1900
+        for n in range(300):             # ~600 KB for each slow reader: 1.8 MB together
+            pair.alice.send({"type": "msg", "text": f"{n} {big}"})
+            if n % 30 == 29:
+                drain_all(pair)
+        wait_for(lambda: sum(1 for c in server.server.connections
+                             if c.nick and c.nick.startswith("slow")) < 3,
+                 what="a slow reader dropped for the ceiling")
+        waiting = sum(c.output_size for c in server.server._slow_readers)
+        assert waiting <= 500_000 + 128 * 1024     # the ceiling, plus one round's growth
+        drain_all(pair)
+        pair.assert_chatting()
+        for peer in readers:
+            peer.close()
+        pair.close()
+
+
 def test_figures(capsys):
     with capsys.disabled():
         print("\nbounded attacks:", FIGURES)
