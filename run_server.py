@@ -38,8 +38,9 @@ class OneLineParser(argparse.ArgumentParser):
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = OneLineParser(
-        description="Classroom LAN chat server. Students connect with run_client.py "
-                    "or `nc HOST PORT`.")
+        description="Classroom LAN chat server. Students join from a browser at "
+                    "http://HOST:PORT/, the desktop app (run_client.py), `nc HOST PORT` "
+                    "or an IRC client, all on the one port.")
     add = parser.add_argument
     add("--host", default=DEFAULTS.host, help="address to listen on (default: %(default)s, "
         "every interface; 127.0.0.1 lets only this machine in)")

@@ -708,6 +708,11 @@ class Presenter:
         else:
             self.banner = Banner("refused", _("Could not log in again: {why}").format(why=text),
                                  auto_retry=False)
+            if event.code == "banned":
+                # Try again when the ban ends, and once a minute before that: the teacher
+                # may lift it (the server says no again until then).
+                left = ((event.until or 0) - self.now_ms()) / 1000
+                self._effects.append(Retry(max(1.0, min(60.0, left + 1))))
         return []
 
     # ---- event handlers ------------------------------------------------------------

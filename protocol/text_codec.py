@@ -276,4 +276,6 @@ def format_event(event) -> str:
 
 
 def encode_event(event) -> bytes:
+    if type(event) is RoomState:
+        return b""   # the notice that comes with it already says it, in words
     return (format_event(event) + "\n").encode("utf-8")

@@ -112,6 +112,11 @@ _TOO_MANY_COMMANDS = Outgoing(Error(errors.RATE_LIMITED, "Too many commands at o
                                                          "second and try again."))
 
 
+def _core(skeleton: str) -> str:
+    """A skeleton without `_ - .`: `Teacher_` and `T.eacher` must not pass for `Teacher`."""
+    return skeleton.replace("_", "").replace("-", "").replace(".", "")
+
+
 def send_to_each(outgoing: Outgoing, clients) -> None:
     for client in clients:
         client.send(outgoing)
@@ -137,6 +142,7 @@ class ChatRoom:
         self._sorted_admins: list[tuple[str, str]] = []
         self._skeletons: dict[str, str] = {}         # look-alike skeleton -> nick key online
         self._admin_skeletons: dict[str, str] = {}   # skeleton -> an admin's nick, ever
+        self._admin_cores: dict[str, str] = {}       # the same without _ - . (Teacher_)
         self._history: deque[Message] = deque(maxlen=settings.history)
         self._next_id = 1
         self._seq = 0                                # the last room event's seq
@@ -179,7 +185,7 @@ class ChatRoom:
         self._bans = [BanRow(b.nick_key, b.nick, b.ip, b.until, b.by, b.reason)
                       for b in saved.bans if b.until > now]
         for nick in saved.admin_nicks:
-            self._admin_skeletons[nicks.skeleton(nick)] = nick
+            self._note_admin_nick(nick)
 
     def _cid_memory(self) -> float:
         # Long enough for any resend: the link's death, the grace, and a restart.
@@ -312,7 +318,8 @@ class ChatRoom:
             raise ProtocolError(errors.NICK_TAKEN,
                                 f"{nick} looks too much like {self._users[twin].nick}, who "
                                 f"is online; choose another nickname.")
-        teacher = self._admin_skeletons.get(skeleton)
+        teacher = (self._admin_skeletons.get(skeleton)
+                   or self._admin_cores.get(_core(skeleton)))
         if teacher is not None and not admin:
             raise ProtocolError(errors.NICK_TAKEN,
                                 f"{nick} is (or looks like) {teacher}, an admin's "
@@ -446,9 +453,8 @@ class ChatRoom:
         self._skeletons[nicks.skeleton(nick)] = key
         if admin:
             bisect.insort(self._sorted_admins, (key, nick))
-            skeleton = nicks.skeleton(nick)
-            if skeleton not in self._admin_skeletons:
-                self._admin_skeletons[skeleton] = nick
+            if nicks.skeleton(nick) not in self._admin_skeletons:
+                self._note_admin_nick(nick)
                 if self._store is not None:
                     self._store.note_admin_nick(nick)
         session = None
@@ -458,6 +464,11 @@ class ChatRoom:
         client.session = session
         client.send_answer(Outgoing(self._welcome(client, session, proof=proof)))
         log.info("%s logged in%s", client.tag, " as admin" if admin else "")
+
+    def _note_admin_nick(self, nick: str) -> None:
+        skeleton = nicks.skeleton(nick)
+        self._admin_skeletons[skeleton] = nick
+        self._admin_cores[_core(skeleton)] = nick
 
     def _end_session(self, client) -> None:
         session = client.session
@@ -504,19 +515,24 @@ class ChatRoom:
                 # A resend of a message we already delivered: confirm it to the sender only.
                 client.send(Outgoing(original))
                 return
+        recipient = None
+        if command.to is not None:
+            recipient = self._users.get(nicks.key(command.to))
+            if recipient is None:
+                raise ProtocolError(errors.NO_SUCH_USER,
+                                    f"Nobody called {command.to} is online.")
         if not client.admin:
-            self._check_may_speak(client, sender_key)
+            # A muted student may still ask the teacher (privately) for help.
+            self._check_may_speak(client, sender_key,
+                                  muted_ok=recipient is not None and recipient.admin)
         text = clean_text(command.text, self.settings.max_message_chars)
-        if command.to is None:
+        if recipient is None:
             message = self._message(client, sender_key, None, text, command.cid)
             self._history.append(message)
             outgoing = Outgoing(message)
             self._broadcast(outgoing)
             self._remember(outgoing, None, None)
             return
-        recipient = self._users.get(nicks.key(command.to))
-        if recipient is None:
-            raise ProtocolError(errors.NO_SUCH_USER, f"Nobody called {command.to} is online.")
         message = self._message(client, sender_key, recipient.nick, text, command.cid)
         outgoing = Outgoing(message)
         recipient.send(outgoing)
@@ -524,12 +540,14 @@ class ChatRoom:
             client.send(outgoing)
         self._remember(outgoing, (sender_key, nicks.key(recipient.nick)), None)
 
-    def _check_may_speak(self, client: Client, key: str) -> None:
-        if self._muted_all:
+    def _check_may_speak(self, client: Client, key: str, muted_ok: bool = False) -> None:
+        if self._muted_all and not muted_ok:
             raise ProtocolError(errors.MUTED, "The teacher has muted the class: only admins "
-                                              "can write now. Your message was not sent.")
-        if key in self._muted:
-            raise ProtocolError(errors.MUTED, "The teacher has muted you; your message was "
+                                              "can write now (privately to the teacher "
+                                              "still works). Your message was not sent.")
+        if key in self._muted and not muted_ok:
+            raise ProtocolError(errors.MUTED, "The teacher has muted you (privately to the "
+                                              "teacher still works); your message was "
                                               "not sent.")
         if self._slow:
             now = self._monotonic()
@@ -603,7 +621,11 @@ class ChatRoom:
         minutes = self.settings.ban_minutes if command.minutes is None else command.minutes
         log.info("%s kicks %s for %g min: %r", client.tag, target.tag, minutes, reason or "")
         if minutes > 0:
-            ban = BanRow(nicks.key(target.nick), target.nick, target.ip,
+            # The address too, but only a student's own: a lab machine or this one serves
+            # several, and banning it would shut out classmates who did nothing.
+            shared = target.ip in self._guard.local or any(
+                user is not target and user.ip == target.ip for user in self._users.values())
+            ban = BanRow(nicks.key(target.nick), target.nick, None if shared else target.ip,
                          self._clock() + minutes * 60, client.nick, reason)
             self._bans.append(ban)
             if self._store is not None:

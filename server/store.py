@@ -381,7 +381,9 @@ def _text(messages: list[Message]) -> str:
 _STYLE = """
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 50em; margin: 2em auto; padding: 0 1em; }
 h2 { font-size: 1.1em; margin-top: 2em; border-bottom: 1px solid #ccc; }
-p { margin: 0.2em 0; white-space: pre-wrap; }
+p { margin: 0.2em 0; display: grid; grid-template-columns: 3.5em max-content 1fr;
+    column-gap: 0.5em; }
+p span { white-space: pre-wrap; }   /* a message's later lines stay under its text */
 time { color: #666; font-variant-numeric: tabular-nums; margin-right: 0.5em; }
 .admin b { color: #a33; }
 """
@@ -401,7 +403,8 @@ def _html(messages: list[Message]) -> str:
         who = html.escape(message.sender) + (" (admin)" if admin else "")
         parts.append(f'<p{" class=admin" if admin else ""}>'
                      f'<time datetime="{when.isoformat(timespec="seconds")}">'
-                     f"{when:%H:%M}</time><b>{who}</b>: {html.escape(message.text)}</p>")
+                     f"{when:%H:%M}</time><b>{who}:</b>"
+                     f"<span>{html.escape(message.text)}</span></p>")
     if not messages:
         parts.append("<p>(no messages)</p>")
     return "\n".join(parts) + "\n"

@@ -620,6 +620,11 @@ export class Presenter {
       this.effect("askPassword", { text });
     } else {
       this.banner = { kind: "refused", text: t("Could not log in again: {why}", { why: text }), autoRetry: false, canReconnect: true };
+      if (event.code === "banned") {
+        // Try again when the ban ends, and once a minute before that: the teacher may lift it.
+        const left = ((typeof event.until === "number" ? event.until : 0) - this.nowMs()) / 1000;
+        this.effect("retry", { seconds: Math.max(1, Math.min(60, left + 1)) });
+      }
     }
     return [];
   }

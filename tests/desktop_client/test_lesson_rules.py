@@ -251,17 +251,23 @@ def test_first_login_refused_goes_back_to_the_dialog():
     assert "Wrong admin password" in effects[1].text
 
 
-def test_banned_at_a_reconnect_says_until_when_and_stops():
+def test_banned_at_a_reconnect_says_until_when_and_tries_again_when_it_may():
     view, _, _, _ = online()
     view.link_ended("reset")
     view.effects()
     view.attempt()
-    view.apply(Error("banned", "You are kept out.", until=0))
-    assert view.state == Phase.REFUSED and not view.banner.auto_retry
-    assert f"You can join again at {p.clock(0)}" in view.banner.text
-    assert kinds(view.effects()) == ["CloseLink"]
+    until = view.now_ms() + 10 * 60 * 1000
+    view.apply(Error("banned", "You are kept out.", until=until))
+    assert view.state == Phase.REFUSED
+    assert f"You can join again at {p.clock(until)}" in view.banner.text
+    effects = view.effects()
+    # Once a minute (the teacher may lift it), and in any case when the ban ends.
+    assert kinds(effects) == ["CloseLink", "Retry"] and effects[1].seconds == 60
     view.link_ended()
     assert view.effects() == []
+    view.attempt()
+    view.apply(Error("banned", "You are kept out.", until=view.now_ms() + 5000))
+    assert view.effects()[-1].seconds == 6
 
 
 def test_kick_says_why_and_for_how_long_and_never_retries():

@@ -322,8 +322,8 @@ def the_teacher_mutes_and_unmutes_the_class(room):
         room_state = student.wait(lambda f: f["type"] == "room" and f.get("muted_all"),
                                   what="the room muted")
         assert room_state["muted_all"] is True
-    pia.wait(lambda line: line.startswith("* Room: only admins may write"),
-             what="the room line")
+    pia.wait(lambda line: line == "* Teacher muted the class: only admins can write now.",
+             what="the mute notice")
     cid = anna.say("Can I still talk?")
     refused = anna.wait(lambda f: f["type"] == "error" and f.get("cid") == cid,
                         what="the muted refusal")

@@ -384,3 +384,43 @@ def test_the_admin_password_takes_the_teachers_nick_back_from_a_student(room):
     room.flush_lefts()
     left = [f for f in ann.take() if f["type"] == "left"]
     assert [(f["nick"], f["reason"]) for f in left] == [("Teacher", "kicked")]
+
+
+def test_a_kick_bans_a_shared_address_not_and_a_personal_one_does(room):
+    teacher, _ = log_in(room, "Teacher", password="pw", ip="10.0.0.1")
+    log_in(room, "kim", ip="10.0.0.50")
+    log_in(room, "lea", ip="10.0.0.60")
+    log_in(room, "max", ip="10.0.0.60")           # lea and max share a lab machine
+    room.handle(teacher, Kick("kim"))
+    room.handle(teacher, Kick("lea"))
+    room.handle(teacher, AskBans())
+    bans = [f for f in teacher.take() if f["type"] == "bans"][0]["bans"]
+    assert {(b["nick"], b["ip"]) for b in bans} == {("kim", "10.0.0.50"), ("lea", None)}
+    classmate = FakeClient("10.0.0.60")
+    room.handle(classmate, Login("nina"))
+    assert classmate.take()[0]["type"] == "welcome"   # the lab machine is not shut out
+    again = FakeClient("10.0.0.60")
+    room.handle(again, Login("lea"))
+    assert again.take()[0]["code"] == "banned"        # lea herself is
+
+
+def test_padding_the_teachers_nick_does_not_pass(room):
+    log_in(room, "Teacher", password="pw")
+    for nick in ("Teacher_", "Teacher.", "T-eacher", "_teacher_"):
+        fake = FakeClient("10.0.0.9")
+        room.handle(fake, Login(nick))
+        assert fake.take()[0]["code"] == "nick_taken", nick
+
+
+def test_a_muted_student_may_still_ask_the_teacher_privately(room):
+    teacher, _ = log_in(room, "Teacher", password="pw")
+    ann, _ = log_in(room, "ann")
+    ben, _ = log_in(room, "ben")
+    room.handle(teacher, Mute(None))
+    room.handle(teacher, Mute("ann"))
+    for client in (teacher, ann, ben):
+        client.take()
+    room.handle(ann, Say("I don't understand question 3", to="Teacher"))
+    assert teacher.take()[0]["text"] == "I don't understand question 3"
+    room.handle(ann, Say("psst", to="ben"))
+    assert ann.take()[-1]["code"] == "muted" and ben.take() == []
