@@ -10,11 +10,13 @@ echo of its own message unless it asked for `echo-message`, the answer to a WHO)
 per connection in `Irc.render`, which `Connection.send` calls for this dialect.
 """
 
+import dataclasses
 import logging
 import weakref
 
 from protocol import SERVER_NAME, irc, nicks
 from protocol.errors import ProtocolError
+from protocol.text_codec import clock
 from protocol.events import (
     AskBans, AskUsers, BanList, Bye, Down, Error, Joined, Kick, Left, Login, Logout,
     Message, Mute, Notice, Ping, Pong, RoomState, Say, Shutdown, Slow, Unban, Unmute,
@@ -355,6 +357,11 @@ class Irc:
     def _history(self, history) -> bytes:
         wire = self.shared
         note = f"Earlier in the class ({len(history)} message{'s' if len(history) > 1 else ''}):"
+        if not wire.timed:
+            # Without server-time a client stamps every line with now: the message's own
+            # time goes in front of its text, so an old line does not pass for a new one.
+            history = [dataclasses.replace(m, text=f"[{clock(m.ts)}] {m.text}")
+                       for m in history]
         return b"".join([
             irc.line("NOTICE", self.channel, note, prefix=SERVER, trailing=True),
             *(Outgoing(message).encoded(wire) for message in history),
