@@ -452,6 +452,8 @@ class ChatServer:
             # Nothing is broadcast any more, so no budget: flush until all is sent.
             self.room.deliveries = 0
             self._flush_dirty()
+            if not self.connections:
+                break
             wait = 0 if self._dirty else deadline - self._clock()
             for key, mask in self.selector.select(max(0, wait)):
                 if isinstance(key.data, Connection):

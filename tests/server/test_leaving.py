@@ -123,3 +123,21 @@ def test_a_client_that_never_reads_is_dropped_and_the_others_get_everything():
             users = readers[1].wait_for(lambda frames: frames[-1]["type"] == "users")[-1]
             assert users["users"] == ["alice", "bob"]
         sleepy.close()
+
+
+def test_a_shutdown_ends_as_soon_as_everyone_has_the_notice():
+    """Not after the whole grace: a teacher's Ctrl+C should feel immediate."""
+    import time as clock
+    from tests.support import Peer, run_server
+    with run_server(shutdown_grace=5.0) as server:
+        peers = [Peer(server.port) for _ in range(20)]
+        for n, peer in enumerate(peers):
+            peer.login(f"student{n}")
+        started = clock.monotonic()
+        server.server.request_shutdown("server", "")
+        server.thread.join(10)
+        took = clock.monotonic() - started
+        assert not server.thread.is_alive() and took < 1.0, f"{took:.2f} s"
+        for peer in peers:
+            assert peer.expect("shutdown")["by"] == "server"
+            peer.close()
