@@ -5,7 +5,7 @@ import { LANGUAGES, browserLanguage, currentLanguage, format, nt, setLanguage, t
 import { Link } from "./link.js";
 import { Phase, Presenter, RETRYING, lineText, localNickProblem } from "./presenter.js";
 import { passwordKey } from "./sha256.js";
-import { nickKey } from "./text.js";
+import { clock, nickKey } from "./text.js";
 
 const STORE = "classchat.web";        // remembered: nickname and language, never a password
 const FOLLOW_SLACK = 40;              // px from the bottom that still counts as "at the bottom"
@@ -28,6 +28,7 @@ for (const id of ["connect-view", "connect-form", "nick", "password", "language"
 
 let presenter = null;
 let retryTimer = null;
+let stuckToBottom = true;   // the reader was at the bottom of the pane when it last moved
 let retryAt = 0;
 let unseenBelow = 0;          // messages that came while the reader was scrolled up
 let kickTarget = null;
@@ -385,7 +386,7 @@ function showBans(bans) {
   const items = bans.map((ban) => {
     const item = document.createElement("li");
     const what = document.createElement("span");
-    const until = Number.isInteger(ban.until) ? new Date(ban.until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "?";
+    const until = Number.isInteger(ban.until) ? clock(ban.until) : "?";
     what.textContent = t("{who} until {time}, by {admin}", { who: ban.nick || ban.ip || "?", time: until, admin: ban.by || "?" })
       + (ban.reason ? ` — ${ban.reason}` : "");
     const lift = document.createElement("button");
@@ -483,8 +484,14 @@ function wireChat() {
     settle();
   });
   el.messages.addEventListener("scroll", () => {
-    if (atBottom()) { unseenBelow = 0; el.jump.hidden = true; }
+    stuckToBottom = atBottom();
+    if (stuckToBottom) { unseenBelow = 0; el.jump.hidden = true; }
   });
+  // A strip or a status line that appears makes the pane shorter: a reader at the bottom
+  // stays at the bottom (the follow rule), instead of losing the last line under it.
+  new ResizeObserver(() => {
+    if (stuckToBottom) el.messages.scrollTop = el.messages.scrollHeight;
+  }).observe(el.messages);
   el.jump.addEventListener("click", () => {
     el.messages.scrollTop = el.messages.scrollHeight;
     unseenBelow = 0;
