@@ -283,7 +283,7 @@ class Presenter:
     @property
     def can_type(self) -> bool:
         """The input box takes messages (online, or queued while reconnecting)."""
-        return self.state in QUEUEING and not self.am_muted
+        return self.state in QUEUEING and (not self.am_muted or self.is_admin(self.recipient))
 
     @property
     def am_muted(self) -> bool:
@@ -353,9 +353,11 @@ class Presenter:
 
     def input_hint(self) -> str:
         """What the input box says instead of taking text ('' when it takes text)."""
-        if self.am_muted:
-            return (_("Only the teacher can write now.") if self.muted_all
-                    else _("You are muted: you can read, but not write."))
+        if self.am_muted and not self.is_admin(self.recipient):
+            why = (_("Only the teacher can write now.") if self.muted_all
+                   else _("You are muted: you can read, but not write."))
+            # The server still takes a muted student's private message to an admin.
+            return why + " " + _("Click the teacher's name to ask privately.")
         return ""
 
     def waiting_note(self) -> str:

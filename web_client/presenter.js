@@ -283,7 +283,7 @@ export class Presenter {
       .map((entry) => entry[3]);
   }
   get userCount() { return this.userOf.size; }
-  get canType() { return QUEUEING.includes(this.state) && !this.amMuted; }
+  get canType() { return QUEUEING.includes(this.state) && (!this.amMuted || this.isAdmin(this.recipient)); }
   get amMuted() {
     if (this.admin || this.me === null) return false;
     return this.mutedAll || this.muted.has(nickKey(this.me));
@@ -332,8 +332,10 @@ export class Presenter {
   }
 
   inputHint() {
-    if (!this.amMuted) return "";
-    return this.mutedAll ? t("Only the teacher can write now.") : t("You are muted: you can read, but not write.");
+    if (!this.amMuted || this.isAdmin(this.recipient)) return "";
+    // The server still takes a muted student's private message to an admin.
+    const why = this.mutedAll ? t("Only the teacher can write now.") : t("You are muted: you can read, but not write.");
+    return why + " " + t("Click the teacher's name to ask privately.");
   }
 
   waitingNote() {

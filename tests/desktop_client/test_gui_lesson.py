@@ -285,7 +285,8 @@ def test_a_muted_student_sees_it_and_keeps_reading(root, srv):
     type_and_enter(root, app, "draft I had typed")
     teacher.send({"type": "mute", "nick": "alice"})
     wait_for(root, lambda: not app.input.enabled(), what="the box to close")
-    assert app.input.showing() == "You are muted: you can read, but not write."
+    assert app.input.showing() == ("You are muted: you can read, but not write. "
+                                   "Click the teacher's name to ask privately.")
     wait_for(root, lambda: "muted" in pane(app), what="the notice")
     teacher.send({"type": "msg", "text": "listen now"})
     wait_for(root, lambda: "★ teacher: listen now" in pane(app), what="the teacher's line")

@@ -298,13 +298,24 @@ def test_room_state_is_shown_and_a_muted_student_cannot_type():
     view.apply(RoomState(("alice",), False, 30))
     assert view.room_line() == "Slow mode: one message every 30 s"
     assert view.am_muted and not view.can_type
-    assert view.input_hint() == "You are muted: you can read, but not write."
+    assert view.input_hint() == ("You are muted: you can read, but not write. "
+                                 "Click the teacher's name to ask privately.")
     assert "alice (you, muted)" in [label for _, label, _ in view.user_rows()]
     view.apply(RoomState((), True, 0))
     assert view.room_line() == "Only the teacher can write now"
-    assert view.input_hint() == "Only the teacher can write now."
+    assert view.input_hint().startswith("Only the teacher can write now.")
     view.apply(RoomState((), False, 0))
     assert view.can_type and view.input_hint() == ""
+
+
+def test_a_muted_student_can_still_write_to_the_teacher_privately():
+    view, _, _, _ = online(users=("alice", "bob", "Teacher"), admins=("Teacher",))
+    view.apply(RoomState((), True, 0))
+    assert not view.can_type
+    view.select_recipient("Teacher")
+    assert view.can_type and view.input_hint() == ""
+    view.select_recipient("bob")
+    assert not view.can_type
 
 
 def test_welcome_carries_the_room_state():
