@@ -7,7 +7,8 @@ a peer sends.
 
 from dataclasses import dataclass
 
-from protocol import MAX_FRAME_BYTES
+from protocol import MAX_FRAME_BYTES, errors
+from protocol.errors import ProtocolError
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +88,12 @@ class LineDecoder:
     @property
     def buffered(self) -> int:
         return len(self._partial)
+
+
+def decode_utf8(line: bytes) -> str:
+    """A frame's bytes as text, or ProtocolError(bad_encoding)."""
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(errors.BAD_ENCODING,
+                            "The frame is not valid UTF-8; it was dropped.") from None

@@ -11,8 +11,9 @@ from json.encoder import encode_basestring as _quote  # JSON string, UTF-8 kept 
 
 from protocol import errors
 from protocol.errors import ProtocolError
+from protocol.framing import decode_utf8
 from protocol.events import (
-    NO_ID, AskBans, AskChallenge, AskUsers, AskWhoami, Ban, BanList, Bye, Down, Error, HelpText,
+    NO_ID, AskBans, AskChallenge, AskUsers, AskWhoami, Ban, BanList, Bye, Down, Error,
     Challenge, Identity, Joined, Kick, Left, Login, Logout, Message, Mute, Notice, Ping, Pong,
     RoomState, Say, Shutdown, Slow, Unban, Unknown, Unmute, UserList, Welcome,
 )
@@ -36,14 +37,6 @@ def _refuse_constant(name: str):
 
 _decoder = json.JSONDecoder(parse_int=_parse_int, parse_constant=_refuse_constant)
 _scan_value = json.scanner.make_scanner(_decoder)   # the C scanner, without the wrappers
-
-
-def decode_utf8(line: bytes) -> str:
-    try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ProtocolError(errors.BAD_ENCODING,
-                            "The frame is not valid UTF-8; it was dropped.") from None
 
 
 def parse_object(line: bytes) -> dict:
@@ -231,9 +224,6 @@ _EVENT_FIELDS = {
                                                  "message", e.message),
                                        "minutes", e.minutes), "by", e.by),
     Shutdown: lambda e: {"type": "shutdown", "by": e.by, "reason": e.reason},
-    # The text dialect's answer to `-help`; JSON clients never ask, but every event
-    # has a JSON form so that an Outgoing can always be encoded.
-    HelpText: lambda e: {"type": "help", "lines": list(e.lines)},
     BanList: lambda e: {"type": "bans", "bans": [_ban_fields(b) for b in e.bans]},
     Notice: lambda e: {"type": "notice", "text": e.text, "ts": e.ts},
     Challenge: lambda e: {"type": "challenge", "nonce": e.nonce},
@@ -243,9 +233,14 @@ _EVENT_FIELDS = {
 
 
 def encode_event(event) -> bytes:
+    """One JSON line; b"" for an event that has no JSON frame (HelpText: the answer to the
+    text dialect's `-help`, which no JSON client can ask for)."""
     if type(event) is Message:
         return _encode_message(event)
-    return (_dumps(_EVENT_FIELDS[type(event)](event)) + "\n").encode("utf-8")
+    fields = _EVENT_FIELDS.get(type(event))
+    if fields is None:
+        return b""
+    return (_dumps(fields(event)) + "\n").encode("utf-8")
 
 
 def _encode_message(event: Message) -> bytes:

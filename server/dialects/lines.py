@@ -3,8 +3,8 @@
 from protocol import errors
 from protocol.errors import ProtocolError
 from protocol.events import Error
-from protocol.framing import LineDecoder, TooLong
-from protocol.json_codec import decode_command, decode_utf8, encode_event as json_event
+from protocol.framing import LineDecoder, TooLong, decode_utf8
+from protocol.json_codec import decode_command, encode_event as json_event
 from protocol.text_codec import encode_event as text_event, parse_line
 from server.outgoing import Outgoing
 
