@@ -104,6 +104,9 @@ def type_into_the_window(text: str) -> str:
     subprocess.run(["xdotool", "mousemove", "400", "300"], check=True, timeout=10)
     subprocess.run(["xdotool", "windowfocus", "--sync", window], check=True, timeout=10)
     time.sleep(0.3)   # the window has entered the chat and focused its input
-    subprocess.run(["xdotool", "type", "--delay", "5", text], check=True, timeout=20)
+    # xdotool types a letter the keymap lacks (Cyrillic here) by remapping a spare key for
+    # it; with only a few milliseconds between keys the window may read the key after the
+    # next remapping and lose the letter (seen: "првет"). 40 ms apart they all arrive.
+    subprocess.run(["xdotool", "type", "--delay", "40", text], check=True, timeout=20)
     subprocess.run(["xdotool", "key", "Return"], check=True, timeout=10)
     return text
