@@ -29,10 +29,19 @@ ERROR_CODES = frozenset({
 
 
 class ProtocolError(Exception):
-    """A frame was refused. `code` is one of ERROR_CODES; `message` is for a person."""
+    """The peer broke the protocol: a frame was refused. `code` is one of ERROR_CODES;
+    `message` is for a person. (h11's RemoteProtocolError; ours is LocalProtocolError.)"""
 
     def __init__(self, code: str, message: str):
         assert code in ERROR_CODES, code
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+RemoteProtocolError = ProtocolError
+
+
+class LocalProtocolError(Exception):
+    """We tried to send something the protocol has no frame for: a bug of ours, never
+    the peer's, so it is not answered with an error code."""

@@ -10,7 +10,7 @@ import json.scanner
 from json.encoder import encode_basestring as _quote  # JSON string, UTF-8 kept as is
 
 from protocol import errors
-from protocol.errors import ProtocolError
+from protocol.errors import LocalProtocolError, ProtocolError
 from protocol.framing import decode_utf8
 from protocol.events import (
     NO_ID, AskBans, AskChallenge, AskUsers, AskWhoami, Ban, BanList, Bye, Down, Error,
@@ -288,8 +288,7 @@ def _command_fields(command) -> dict:
               AskChallenge: "challenge"}
     if type(command) not in simple:
         # Help: the text dialect's `-help` has no JSON frame; a client answers it itself.
-        raise ProtocolError(errors.UNKNOWN_TYPE,
-                            f"{type(command).__name__} has no JSON frame.")
+        raise LocalProtocolError(f"{type(command).__name__} has no JSON frame.")
     return {"type": simple[type(command)]}
 
 

@@ -147,8 +147,9 @@ def test_clients_ignore_unknown_event_types_and_fields():
     assert json_codec.decode_event(b'{"type":"joined","nick":"a","ts":1,"x":2}') == Joined("a", 1)
 
 
-def test_help_has_no_json_frame():
-    from protocol.events import Help
-    with pytest.raises(ProtocolError) as refused:
+def test_help_has_no_json_frame_and_sending_one_is_our_mistake_not_the_peers():
+    from protocol.errors import LocalProtocolError
+    from protocol.events import Help, HelpText
+    with pytest.raises(LocalProtocolError):
         json_codec.encode_command(Help())
-    assert refused.value.code == "unknown_type"
+    assert json_codec.encode_event(HelpText(("a line",))) == b""
