@@ -114,12 +114,10 @@ def tell(message):
         except Exception:
             pass
     try:
-        try:
-            import tkinter
-            from tkinter import messagebox
-        except ImportError:
-            import Tkinter as tkinter          # Python 2
-            import tkMessageBox as messagebox
+        # Python 3's Tk (an old Python 3 may be the one that needs telling). Python 2 has
+        # a console, or on Windows the message box above.
+        import tkinter
+        from tkinter import messagebox
         root = tkinter.Tk()
         root.withdraw()
         messagebox.showerror("ClassChat", message)
