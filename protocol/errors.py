@@ -32,11 +32,12 @@ class ProtocolError(Exception):
     """The peer broke the protocol: a frame was refused. `code` is one of ERROR_CODES;
     `message` is for a person. (h11's RemoteProtocolError; ours is LocalProtocolError.)"""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, until: int | None = None):
         assert code in ERROR_CODES, code
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.until = until      # banned, locked_out: when it ends, ms since the epoch
 
 
 RemoteProtocolError = ProtocolError

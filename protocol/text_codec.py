@@ -243,20 +243,8 @@ _FORMATS = {
     HelpText: lambda e: "\n".join(e.lines),
     Notice: lambda e: f"* {one_line(e.text)}",
     Challenge: lambda e: f"* challenge {e.nonce}",
-    RoomState: lambda e: _room(e),
     BanList: lambda e: _bans(e),
 }
-
-
-def _room(event: RoomState) -> str:
-    parts = []
-    if event.muted_all:
-        parts.append("only admins may write")
-    if event.muted:
-        parts.append("muted: " + ", ".join(event.muted))
-    if event.slow:
-        parts.append(f"slow mode: one message every {event.slow:g} s")
-    return "* Room: " + ("; ".join(parts) if parts else "everyone may write")
 
 
 def _bans(event: BanList) -> str:

@@ -213,7 +213,7 @@ class ChatRoom:
         except ProtocolError as refusal:
             cid = command.cid if type(command) is Say else None
             client.send(Outgoing(Error(refusal.code, refusal.message, cid,
-                                       getattr(refusal, "until", None))))
+                                       refusal.until)))
 
     def connection_lost(self, client: Client, reason: str = "disconnected") -> None:
         """The connection ended without a logout (or was dropped): tell the others,
@@ -344,12 +344,11 @@ class ChatRoom:
         for ban in self._bans:
             if ban.until > now and (ban.nick_key == key or ban.ip == client.ip):
                 minutes = max(1, round((ban.until - now) / 60))
-                refusal = ProtocolError(
+                raise ProtocolError(
                     errors.BANNED,
                     f"{ban.by} removed {ban.nick or 'a user at this address'} from the chat; "
-                    f"you can join again in {minutes} minute{'s' if minutes > 1 else ''}.")
-                refusal.until = int(ban.until * 1000)
-                raise refusal
+                    f"you can join again in {minutes} minute{'s' if minutes > 1 else ''}.",
+                    until=int(ban.until * 1000))
 
     def _challenge(self, client: Client, command: AskChallenge) -> None:
         client.challenge = auth.make_nonce()
